@@ -1,0 +1,85 @@
+"""Coordinates of the weights a hypernetwork generates, and their encodings.
+
+Each parameter of a generated net gets one row that says where it sits: the seed's tuple
+``(is_weight, layer, row, column, bias_index)``. A coordinate hypernetwork reads the encoded
+row and outputs that one parameter. Encodings:
+
+- ``seed``: the raw integers, exactly as the seed's chapter 2 fed them (reproduction only: raw
+  indices up to the layer width make training fragile, which the seed saw as "works maybe 50%").
+- ``normalized``: every index field scaled to [-1, 1] by its layer's width, the layer one-hot.
+- ``fourier``: the normalized row plus random Fourier features ``sin/cos(2 pi B z)`` of it
+  (Tancik et al. 2020, "Fourier features let networks learn high frequency functions"), with
+  ``B ~ N(0, scale^2)`` fixed by a seed so a genome is still only its vector.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from eve_arena.mlp import MLPShape
+
+ENCODINGS = ("seed", "normalized", "fourier")
+
+
+def raw_fields(shape: MLPShape) -> torch.Tensor:
+    """``(num_params, 5)`` integer tuples ``(is_weight, layer, row, column, bias_index)`` in flat order."""
+    rows = []
+    for layer, (out, inp) in enumerate(shape.layers):
+        r, c = torch.meshgrid(torch.arange(out), torch.arange(inp), indexing="ij")
+        n = out * inp
+        rows.append(torch.stack([torch.ones(n, dtype=torch.long), torch.full((n,), layer), r.reshape(-1), c.reshape(-1), torch.zeros(n, dtype=torch.long)], 1))
+        j = torch.arange(out)
+        rows.append(torch.stack([torch.zeros(out, dtype=torch.long), torch.full((out,), layer), torch.zeros(out, dtype=torch.long), torch.zeros(out, dtype=torch.long), j], 1))
+    return torch.cat(rows)
+
+
+def _scale(index: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
+    """Maps ``0..size-1`` onto [-1, 1]; a field of width 1 sits at 0."""
+    span = (size - 1).clamp(min=1).to(torch.float32)
+    return torch.where(size > 1, 2.0 * index.to(torch.float32) / span - 1.0, torch.zeros_like(span))
+
+
+def normalized(shape: MLPShape) -> torch.Tensor:
+    """``(num_params, 4 + num_layers)``: is_weight, row, column, bias index in [-1, 1], layer one-hot."""
+    f = raw_fields(shape)
+    outs = torch.tensor([o for o, _ in shape.layers])[f[:, 1]]
+    ins = torch.tensor([i for _, i in shape.layers])[f[:, 1]]
+    is_weight = f[:, 0].bool()
+    fields = torch.stack(
+        [
+            f[:, 0].to(torch.float32) * 2.0 - 1.0,
+            torch.where(is_weight, _scale(f[:, 2], outs), torch.zeros(())),
+            torch.where(is_weight, _scale(f[:, 3], ins), torch.zeros(())),
+            torch.where(is_weight, torch.zeros(()), _scale(f[:, 4], outs)),
+        ],
+        1,
+    )
+    onehot = torch.nn.functional.one_hot(f[:, 1], shape.num_layers).to(torch.float32)
+    return torch.cat([fields, onehot], 1)
+
+
+def encoding_dim(shape: MLPShape, encoding: str, fourier_features: int) -> int:
+    if encoding == "seed":
+        return 5
+    if encoding == "normalized":
+        return 4 + shape.num_layers
+    if encoding == "fourier":
+        return 4 + shape.num_layers + 2 * fourier_features
+    raise ValueError(f"unknown coordinate encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
+
+
+def encode(shape: MLPShape, encoding: str, fourier_features: int = 16, fourier_scale: float = 1.0, seed: int = 0) -> torch.Tensor:
+    """``(num_params, encoding_dim)`` float32 coordinates of every parameter of ``shape``."""
+    if encoding == "seed":
+        return raw_fields(shape).to(torch.float32)
+    z = normalized(shape)
+    if encoding == "normalized":
+        return z
+    if encoding == "fourier":
+        g = torch.Generator().manual_seed(seed)
+        b = torch.randn(z.shape[1], fourier_features, generator=g) * fourier_scale
+        proj = 2.0 * math.pi * z @ b
+        return torch.cat([z, torch.sin(proj), torch.cos(proj)], 1)
+    raise ValueError(f"unknown coordinate encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")

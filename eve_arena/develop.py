@@ -1,0 +1,84 @@
+"""Development: a population of genomes becomes the parameters of its prediction nets.
+
+Batched over the population: a ``(P, D)`` genome tensor is pushed down the hypernet chain in
+one batched forward per level, never a loop over agents. Differentiable, so the same code
+serves evolution and backprop.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from eve_arena.genome import GenomeSpec, coordinate_table, output_gains
+from eve_arena.mlp import Layers, forward, unflatten
+
+
+def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
+    """Each hypernet level's outputs before the fan-in gain, top level first: ``[(P, N_level), ...]``."""
+    if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
+        raise ValueError(f"expected genomes of shape (P, {spec.genome_size}), got {tuple(genomes.shape)}")
+    outputs = []
+    params = genomes
+    for level in range(spec.depth, 0, -1):
+        maker = unflatten(params, spec.levels[level])
+        coords = coordinate_table(spec, level - 1, genomes.device).to(genomes.dtype)
+        raw = forward(maker, coords, spec.activation).squeeze(-1)  # (P, N)
+        outputs.append(raw)
+        params = raw * output_gains(spec, level - 1, genomes.device).to(genomes.dtype)
+    return outputs
+
+
+def develop_flat(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
+    """``(P, genome_size)`` genomes -> ``(P, target_size)`` target-net parameter rows."""
+    if spec.depth == 0:
+        raw_outputs(spec, genomes)  # shape check only
+        return genomes
+    return raw_outputs(spec, genomes)[-1] * output_gains(spec, 0, genomes.device).to(genomes.dtype)
+
+
+def develop(spec: GenomeSpec, genomes: torch.Tensor) -> Layers:
+    """``(P, D)`` genomes -> the P target nets as ``[(W (P, out, in), b (P, out)), ...]``."""
+    return unflatten(develop_flat(spec, genomes), spec.levels[0])
+
+
+def predict(spec: GenomeSpec, genomes: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Develops and runs the P nets: ``x`` ``(B, in)`` shared or ``(P, B, in)`` -> ``(P, B, out)``."""
+    return forward(develop(spec, genomes), x, spec.activation)
+
+
+def calibrate(spec: GenomeSpec, genomes: torch.Tensor, steps: int = 200, lr: float = 0.02) -> torch.Tensor:
+    """Adjusts fresh hypernet genomes so every level's raw outputs have mean 0 and std 1.
+
+    A hypernet's outputs are smooth in the coordinates and so correlated: a shared offset adds up
+    across a whole generated layer, and at depth 2 it compounds (outputs of 1e4 and more from a
+    He-initialised chain). First the top net's last layer is set in closed form; deeper levels,
+    which the genome only reaches through the chain, are then fitted by a few Adam steps on
+    ``mean^2 + log(std)^2``. Rows are independent, so the result for one genome does not depend
+    on the others.
+    """
+    with torch.no_grad():
+        genomes = _standardize_last_layer(spec, genomes)
+    if spec.depth < 2:
+        return genomes
+    params = genomes.clone().requires_grad_(True)
+    opt = torch.optim.Adam([params], lr=lr)
+    for _ in range(steps):
+        loss = sum(_moment_loss(raw) for raw in raw_outputs(spec, params))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return params.detach()
+
+
+def _moment_loss(raw: torch.Tensor) -> torch.Tensor:
+    return (raw.mean(1) ** 2 + torch.log(raw.std(1) + 1e-8) ** 2).sum()
+
+
+def _standardize_last_layer(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
+    layers = unflatten(genomes, spec.levels[spec.depth])
+    w, b = layers[-1]
+    raw = raw_outputs(spec, genomes)[0] - b  # (P, N) without the last bias
+    mean, std = raw.mean(1, keepdim=True), raw.std(1, keepdim=True).clamp(min=1e-6)
+    out_params = w.shape[1] * w.shape[2] + 1
+    new_last = torch.cat([(w / std.unsqueeze(-1)).reshape(len(genomes), -1), -mean / std], 1)
+    return torch.cat([genomes[:, :-out_params], new_last], 1)

@@ -1,0 +1,39 @@
+"""The arena's PettingZoo worlds, registered with ``pettingzoo.register`` on import.
+
+``pettingzoo.make("parallel", "eve_arena/toy_quadratic-v0", num_agents=8)`` builds one;
+``registered()`` lists ours; ``make_env`` adds clear errors for unknown ids.
+"""
+
+from __future__ import annotations
+
+import pettingzoo
+
+from eve_arena.errors import UserError
+
+NAMESPACE = "eve_arena"
+
+_OURS = {
+    f"{NAMESPACE}/toy_linear-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "linear"}, "the seed's toy task 10x + 2 as a k-agent regression contest"),
+    f"{NAMESPACE}/toy_quadratic-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "quadratic"}, "the seed's toy task 10x^2 + 2 as a k-agent regression contest"),
+}
+
+for _id, (_entry, _kwargs, _doc) in _OURS.items():
+    if _id not in pettingzoo.parallel_registry:
+        pettingzoo.register("parallel", _id, entry_point=_entry, kwargs=_kwargs)
+
+DEFAULT_ENV = f"{NAMESPACE}/toy_quadratic-v0"
+
+
+def registered() -> dict[str, str]:
+    """Our environment ids and a one-line description of each."""
+    return {env_id: doc for env_id, (_, _, doc) in _OURS.items()}
+
+
+def make_env(env_id: str, **kwargs) -> pettingzoo.ParallelEnv:
+    """``pettingzoo.make`` for the parallel API, with a one-line error for an unknown id."""
+    try:
+        pettingzoo.spec("parallel", env_id)
+    except Exception as exc:  # the registry raises several types; all mean "not found"
+        known = ", ".join(sorted(pettingzoo.parallel_registry)) or "none"
+        raise UserError(f"unknown environment {env_id!r}; registered parallel environments: {known} (see `eve-arena envs`)") from exc
+    return pettingzoo.make("parallel", env_id, **kwargs)

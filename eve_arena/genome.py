@@ -1,0 +1,145 @@
+"""GenomeSpec: everything needed to develop a flat genome vector into a prediction net.
+
+Depth 0 is a direct encoding (the genome *is* the target net's parameters). Depth 1: the genome
+is the weights of a coordinate hypernetwork that outputs each target parameter from that
+parameter's encoded coordinate (Ha et al. 2016, "HyperNetworks"; Stanley et al. 2009, HyperNEAT).
+Depth 2: the genome is a hyper-hypernetwork that generates the hypernetwork the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import torch
+
+from eve_arena import coordinates
+from eve_arena.errors import UserError
+from eve_arena.mlp import ACTIVATIONS, MLPShape, he_init
+
+OUTPUT_SCALINGS = ("fan_in", "none")
+
+
+@dataclass(frozen=True)
+class GenomeSpec:
+    """How a genome develops. Frozen, hashable and JSON round-trippable, so it rides in checkpoints."""
+
+    target: tuple[int, ...] = (1, 5, 5, 1)
+    """Layer widths of the prediction net (the seed's chapter 1 net by default)."""
+    depth: int = 1
+    """0: direct encoding; 1: hypernet; 2: hyper-hypernet."""
+    hyper_hidden: tuple[tuple[int, ...], ...] = ((10, 10), (10, 10))
+    """Hidden widths of the hypernet at each level, level 1 first (the seed's 10, 10)."""
+    encoding: str = "normalized"
+    """Coordinate encoding: seed | normalized | fourier."""
+    fourier_features: int = 16
+    fourier_scale: float = 1.0
+    encoding_seed: int = 0
+    """Seeds the fixed Fourier basis, so the genome alone determines the net."""
+    output_scaling: str = "fan_in"
+    """fan_in: each generated parameter is multiplied by sqrt(2 / fan_in) of its layer (He), so a
+    fresh hypernet builds a sensibly initialised net; none: raw outputs, as in the seed."""
+    activation: str = "relu"
+    """Hidden activation of the target net and of every hypernet."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", tuple(int(s) for s in self.target))
+        object.__setattr__(self, "hyper_hidden", tuple(tuple(int(s) for s in h) for h in self.hyper_hidden))
+        if self.depth not in (0, 1, 2):
+            raise UserError(f"genome depth must be 0, 1 or 2, got {self.depth}")
+        if len(self.target) < 2 or min(self.target) < 1:
+            raise UserError(f"target layer sizes must be at least two positive integers, got {self.target}")
+        if len(self.hyper_hidden) < self.depth:
+            raise UserError(f"depth {self.depth} needs hidden sizes for {self.depth} hypernet levels, got {len(self.hyper_hidden)}")
+        if any(min(h, default=1) < 1 for h in self.hyper_hidden):
+            raise UserError(f"hypernet hidden sizes must be positive, got {self.hyper_hidden}")
+        if self.encoding not in coordinates.ENCODINGS:
+            raise UserError(f"unknown coordinate encoding {self.encoding!r}; choose one of {', '.join(coordinates.ENCODINGS)}")
+        if self.output_scaling not in OUTPUT_SCALINGS:
+            raise UserError(f"unknown output scaling {self.output_scaling!r}; choose one of {', '.join(OUTPUT_SCALINGS)}")
+        if self.activation not in ACTIVATIONS:
+            raise UserError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if self.fourier_features < 1 or self.fourier_scale <= 0:
+            raise UserError("fourier_features must be >= 1 and fourier_scale > 0")
+
+    @cached_property
+    def levels(self) -> list[MLPShape]:
+        """Net shapes from the target (level 0) up to the genome's own net (level ``depth``)."""
+        shapes = [MLPShape(self.target)]
+        for level in range(1, self.depth + 1):
+            below = shapes[-1]
+            enc = coordinates.encoding_dim(below, self.encoding, self.fourier_features)
+            shapes.append(MLPShape((enc, *self.hyper_hidden[level - 1], 1)))
+        return shapes
+
+    @property
+    def genome_size(self) -> int:
+        return self.levels[self.depth].num_params
+
+    @property
+    def target_size(self) -> int:
+        return self.levels[0].num_params
+
+    def init(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """``(count, genome_size)`` fresh genomes: He-initialised weights of the genome's own net.
+
+        For depth >= 1 the hypernet's last layer is then calibrated so that, over all the
+        coordinates it reads, its raw outputs have mean 0 and std 1: a hypernet's outputs are
+        smooth in the coordinates and so correlated, and an uncalibrated shared offset would add
+        up across a whole layer (at depth 2 it compounds into outputs of 1e4 and more).
+        """
+        genomes = he_init(self.levels[self.depth], count, generator)
+        if self.depth == 0:
+            return genomes
+        from eve_arena.develop import calibrate  # develop builds on this module
+
+        return calibrate(self, genomes)
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GenomeSpec":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise UserError(f"unknown genome spec fields {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def coordinate_table(spec: GenomeSpec, level: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(num_params of level, encoding_dim)`` encoded coordinates of the net at ``level``."""
+    return _cached_coords(spec, level, str(device))
+
+
+def output_gains(spec: GenomeSpec, level: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(num_params of level,)`` the factor each generated parameter is multiplied by."""
+    return _cached_gains(spec, level, str(device))
+
+
+_COORD_CACHE: dict = {}
+
+
+def _cached_coords(spec: GenomeSpec, level: int, device: str) -> torch.Tensor:
+    key = ("coords", spec, level, device)
+    if key not in _COORD_CACHE:
+        table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level)
+        _COORD_CACHE[key] = table.to(device)
+    return _COORD_CACHE[key]
+
+
+def _cached_gains(spec: GenomeSpec, level: int, device: str) -> torch.Tensor:
+    key = ("gains", spec, level, device)
+    if key not in _COORD_CACHE:
+        shape = spec.levels[level]
+        if spec.output_scaling == "fan_in":
+            gains = (2.0 / shape.fan_in_per_param()) ** 0.5
+        else:
+            gains = torch.ones(shape.num_params)
+        _COORD_CACHE[key] = gains.to(device)
+    return _COORD_CACHE[key]

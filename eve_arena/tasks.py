@@ -1,0 +1,47 @@
+"""Supervised tasks the worlds are made of: where inputs come from and what the truth is.
+
+A task is pure data generation with an explicit ``numpy.random.Generator``; environments wrap
+it for competition, the backprop trainer fits it, and the arena scores champions on a held-out
+sample of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eve_arena.errors import UserError
+
+TOY_FUNCTIONS = {
+    "linear": lambda x: 10.0 * x + 2.0,
+    "quadratic": lambda x: 10.0 * x**2 + 2.0,
+}
+
+
+@dataclass(frozen=True)
+class ToyTask:
+    """The seed's chapter 1 task: x ~ N(0, 1), y = f(x) + N(0, noise^2)."""
+
+    kind: str = "quadratic"
+    """linear (10x + 2) or quadratic (10x^2 + 2)."""
+    noise: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.kind not in TOY_FUNCTIONS:
+            raise UserError(f"unknown toy task {self.kind!r}; choose one of {', '.join(TOY_FUNCTIONS)}")
+        if not self.noise >= 0:
+            raise UserError(f"noise must be a non-negative number, got {self.noise}")
+
+    def truth(self, x: np.ndarray) -> np.ndarray:
+        return TOY_FUNCTIONS[self.kind](x)
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)``, each ``(n,)`` float32."""
+        x = rng.standard_normal(n).astype(np.float32)
+        y = (self.truth(x) + self.noise * rng.standard_normal(n)).astype(np.float32)
+        return x, y
+
+    def heldout(self, n: int = 2000, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+        """A fixed sample no match ever draws from (its own seed), for scoring champions."""
+        return self.sample(np.random.default_rng([seed, 7]), n)
