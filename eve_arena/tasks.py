@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from eve_arena.errors import UserError
 
@@ -41,6 +42,10 @@ class ToyTask:
         x = rng.standard_normal(n).astype(np.float32)
         y = (self.truth(x) + self.noise * rng.standard_normal(n)).astype(np.float32)
         return x, y
+
+    def loss(self, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """MSE of each of P nets: ``(P, B, 1)`` predictions, ``(B,)`` targets -> ``(P,)``."""
+        return ((predictions.squeeze(-1) - targets) ** 2).mean(-1)
 
     def heldout(self, n: int = 2000, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
         """A fixed sample no match ever draws from (its own seed), for scoring champions."""

@@ -19,7 +19,8 @@ targets (zeros on the first step): the feedback an agent that adapts within its 
 
 ### Rewards
 Agent i gets the mean of the other agents' MSE minus its own (alone: minus its own MSE).
-``infos[agent]`` holds ``mse`` and ``invalid``. An agent whose predictions hold NaN or inf
+``infos[agent]`` holds ``mse`` and ``invalid``. The scoreboard's cumulative loss sums the scored
+losses, penalties included. An agent whose predictions hold NaN or inf
 loses the step: it is scored as strictly worse than every valid agent and ``invalid`` is True.
 An action of the wrong shape or type raises ``ValueError`` naming the agent and both shapes.
 
@@ -84,14 +85,18 @@ class ToyRegressionEnv(ParallelEnv):
         self._x, self._y = self.task.sample(self._rng, self.batch_size)
         self._prev_x = np.zeros(self.batch_size, np.float32)
         self._prev_y = np.zeros(self.batch_size, np.float32)
-        self._cumulative_mse = {a: 0.0 for a in self.agents}
+        self._cumulative_loss = {a: 0.0 for a in self.agents}
         self.frame = {
-            "step": 0, "x": self._x, "y": None, "predictions": {}, "cumulative_mse": dict(self._cumulative_mse),
+            "step": 0, "x": self._x, "y": None, "predictions": {}, "cumulative_loss": dict(self._cumulative_loss),
             "ratings": dict(options.get("ratings", {})), "labels": dict(options.get("labels", {})), "title": f"toy {self.task.kind}",
+            "max_steps": self.max_steps,
         }
         return self._observations(), {a: {} for a in self.agents}
 
     def _observations(self) -> dict:
+        # Every agent gets the same read-only arrays: one batch, no copies, no tampering.
+        for arr in (self._x, self._prev_x, self._prev_y):
+            arr.flags.writeable = False
         obs = {"x": self._x, "prev_x": self._prev_x, "prev_y": self._prev_y}
         return {a: obs for a in self.agents}
 
@@ -108,10 +113,10 @@ class ToyRegressionEnv(ParallelEnv):
         rewards_arr = competitive_rewards(scored)
         self._step += 1
         for i, a in enumerate(self.agents):
-            self._cumulative_mse[a] += float(scored[i])
+            self._cumulative_loss[a] += float(scored[i])
         infos = {a: {"mse": float(mse[i]) if not invalid[i] else float("inf"), "invalid": bool(invalid[i])} for i, a in enumerate(self.agents)}
         rewards = {a: float(rewards_arr[i]) for i, a in enumerate(self.agents)}
-        self.frame.update(step=self._step, x=self._x, y=self._y, predictions={a: preds[i] for i, a in enumerate(self.agents)}, cumulative_mse=dict(self._cumulative_mse))
+        self.frame.update(step=self._step, x=self._x, y=self._y, predictions={a: preds[i] for i, a in enumerate(self.agents)}, cumulative_loss=dict(self._cumulative_loss))
         truncated = self._step >= self.max_steps
         terminations = {a: False for a in self.agents}
         truncations = {a: truncated for a in self.agents}

@@ -1,0 +1,133 @@
+"""The arena loop: develop, schedule, play, rate, select; one generation at a time.
+
+``Arena.step()`` runs one generation and returns flat, namespaced metrics; ``run_arena`` hangs
+checkpointing, the metrics file, the progress bar and the plots off it. Every generation draws
+its randomness from ``SeedSequence([seed, generation])``, and the state saved in a checkpoint is
+everything else, so a resumed run continues bit for bit as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from eve_arena import ratings
+from eve_arena.agents.genome_agent import GenomeTeam
+from eve_arena.config import ArenaConfig
+from eve_arena.envs import make_env
+from eve_arena.match import play_match
+from eve_arena.tournament import schedule
+from eve_arena.train import heldout_loss
+
+
+@dataclass
+class ArenaState:
+    generation: int
+    """Generations completed."""
+    strategy_state: tuple
+    hall_genomes: torch.Tensor
+    """``(H, D)`` frozen champions."""
+    hall_ids: torch.Tensor
+    hall_mu: np.ndarray
+    hall_sigma: np.ndarray
+    champion: torch.Tensor
+    """``(D,)`` genome of the last generation's champion (highest rating ordinal)."""
+
+
+def initial_state(config: ArenaConfig) -> ArenaState:
+    generator = torch.Generator().manual_seed(config.seed)
+    genomes = config.genome.init(config.population, generator)
+    strategy_state = config.make_strategy().init(genomes)
+    empty = torch.empty(0, config.genome.genome_size)
+    return ArenaState(0, strategy_state, empty, torch.empty(0, dtype=torch.long), np.empty(0), np.empty(0), genomes[0].clone())
+
+
+def generation_rngs(seed: int, generation: int) -> tuple[np.random.Generator, torch.Generator]:
+    """The generation's own numpy and torch generators, independent of what came before."""
+    seq = np.random.SeedSequence([seed, generation])
+    torch_seed = int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return np.random.default_rng(seq), torch.Generator().manual_seed(torch_seed)
+
+
+class Arena:
+    def __init__(self, config: ArenaConfig, state: ArenaState | None = None):
+        self.config = config
+        self.spec = config.genome
+        self.strategy = config.make_strategy()
+        self.state = state if state is not None else initial_state(config)
+        self._envs: dict[int, object] = {}
+
+    def env(self, seats: int):
+        """A cached environment with ``seats`` agents (env ids are validated on first use)."""
+        if seats not in self._envs:
+            self._envs[seats] = make_env(self.config.env, num_agents=seats, **self.config.env_kwargs)
+        return self._envs[seats]
+
+    def task(self):
+        """The supervised task behind the environment, if it has one (for held-out scores)."""
+        env = getattr(self.env(1), "unwrapped", self.env(1))
+        task = getattr(env, "task", None)
+        return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
+
+    def step(self) -> dict:
+        """Runs one generation and returns its metrics."""
+        started = time.perf_counter()
+        cfg, st = self.config, self.state
+        rng, generator = generation_rngs(cfg.seed, st.generation)
+        population, ids = self.strategy.ask(st.strategy_state)
+        p, h = len(population), len(st.hall_genomes)
+        everyone = torch.cat([population, st.hall_genomes])
+        # The population is rated afresh each generation: carried ratings would let a long-lived
+        # elite's accumulated mu outrank every newcomer forever. The hall of fame keeps its
+        # ratings, so it anchors the scale from one generation to the next.
+        fresh_mu, fresh_sigma = ratings.fresh(p)
+        mu, sigma = np.concatenate([fresh_mu, st.hall_mu]), np.concatenate([fresh_sigma, st.hall_sigma])
+        invalid = np.zeros(p + h, dtype=np.int64)
+        match_losses = []
+        for seats in schedule(cfg.tournament, p, h, rng):
+            team = GenomeTeam(self.spec, everyone[seats], device=cfg.device)
+            env = self.env(len(seats))
+            result = play_match(env, [team], seed=int(rng.integers(2**31)), options={"ratings": dict(zip(env.possible_agents, ratings.ordinal(mu[seats], sigma[seats])))})
+            mu, sigma = ratings.rate_match(mu, sigma, seats, result.returns)
+            invalid[seats] += result.invalid_steps
+            if "mse" in result.info_means:
+                match_losses.append(result.info_means["mse"][seats < p])
+        fitness = ratings.ordinal(mu[:p], sigma[:p])
+        fitness[invalid[:p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
+        best = int(np.argmax(fitness))
+        champion = population[best].clone()
+        metrics = {
+            "generation": st.generation,
+            "fitness/best": float(fitness[best]),
+            "fitness/median": float(np.median(fitness)),
+            "rating/champion_mu": float(mu[best]),
+            "rating/champion_sigma": float(sigma[best]),
+            "population/invalid": int((invalid[:p] > 0).sum()),
+            "hall_of_fame/size": h,
+        }
+        if match_losses:
+            losses = np.concatenate(match_losses)
+            metrics["population/match_mse_median"] = float(np.median(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else float("inf")
+        task = self.task()
+        if task is not None:
+            held = heldout_loss(self.spec, population, task, cfg.device)
+            metrics["champion/heldout_loss"] = float(held[best])
+            metrics["population/heldout_loss_median"] = float(np.median(held))
+            metrics["population/heldout_loss_best"] = float(held.min())
+
+        hall_genomes, hall_ids, hall_mu, hall_sigma = st.hall_genomes, st.hall_ids, mu[p:], sigma[p:]
+        if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(ids[best]) not in set(hall_ids.tolist()):
+            keep = slice(max(0, h + 1 - cfg.hall_of_fame), None)
+            hall_genomes = torch.cat([hall_genomes, champion[None]])[keep]
+            hall_ids = torch.cat([hall_ids, ids[best : best + 1]])[keep]
+            hall_mu = np.append(hall_mu, mu[best])[keep]
+            hall_sigma = np.append(hall_sigma, sigma[best])[keep]
+
+        next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator)
+        self.state = ArenaState(st.generation + 1, next_strategy, hall_genomes, hall_ids, hall_mu, hall_sigma, champion)
+        metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
+        metrics["time/generation_s"] = time.perf_counter() - started
+        return metrics

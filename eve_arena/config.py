@@ -1,0 +1,87 @@
+"""ArenaConfig: one frozen, typed description of a run, written to RUN_DIR/config.json.
+
+A resumed run rebuilds its config from that file, so what a run did is always on disk beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eve_arena.envs import DEFAULT_ENV
+from eve_arena.errors import UserError
+from eve_arena.genome import GenomeSpec
+from eve_arena.strategies import STRATEGIES
+from eve_arena.tournament import TournamentConfig
+
+
+@dataclass(frozen=True)
+class ArenaConfig:
+    env: str = DEFAULT_ENV
+    """Registered PettingZoo parallel environment id."""
+    env_kwargs: dict = field(default_factory=lambda: {"batch_size": 128, "max_steps": 4})
+    """Keyword arguments for the environment (``num_agents`` is set per match)."""
+    population: int = 64
+    generations: int = 300
+    seed: int = 0
+    genome: GenomeSpec = field(default_factory=lambda: GenomeSpec(encoding="fourier", fourier_features=16))
+    tournament: TournamentConfig = field(default_factory=TournamentConfig)
+    hall_of_fame: int = 8
+    """Most frozen champions kept; the oldest leaves when a new one enters."""
+    hall_every: int = 5
+    """A generation's champion enters the hall of fame every this many generations."""
+    strategy: str = "ga"
+    strategy_kwargs: dict = field(default_factory=dict)
+    """Settings of the strategy (for the GA: elite, parent_fraction, sigma, ...)."""
+    checkpoint_every: int = 25
+    keep_checkpoints: int = 3
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UserError(f"{name.replace('_', ' ')} must be a positive integer, got {value!r}")
+        if not isinstance(self.hall_of_fame, int) or self.hall_of_fame < 0:
+            raise UserError(f"hall of fame size must be a non-negative integer, got {self.hall_of_fame!r}")
+        if self.strategy not in STRATEGIES:
+            raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        self.tournament.validate(self.population)
+        self.make_strategy()  # validates the strategy's settings now, before any work
+
+    def make_strategy(self):
+        known = {f.name for f in dataclasses.fields(STRATEGIES[self.strategy])}
+        unknown = set(self.strategy_kwargs) - known
+        if unknown:
+            raise UserError(f"unknown settings {sorted(unknown)} for strategy {self.strategy!r}; known: {sorted(known)}")
+        return STRATEGIES[self.strategy](**self.strategy_kwargs)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ArenaConfig":
+        data = dict(data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        if set(data) - known:
+            raise UserError(f"unknown config fields {sorted(set(data) - known)}")
+        if "genome" in data:
+            data["genome"] = GenomeSpec.from_dict(data["genome"])
+        if "tournament" in data:
+            data["tournament"] = TournamentConfig(**data["tournament"])
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "ArenaConfig":
+        if not path.is_file():
+            raise UserError(f"{path} not found: is {path.parent} a run directory made by `eve-arena tournament`?")
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path} is not valid JSON ({exc}); restore it from a backup or start a new run") from exc
+        return cls.from_dict(data)

@@ -1,0 +1,31 @@
+"""The strategy interface: ``init``/``ask``/``tell`` over an explicit state (evosax, EvoTorch style).
+
+A strategy proposes a ``(P, D)`` population, is told one fitness per row (**maximised**), and
+returns its next state; it never sees an environment. States are NamedTuples whose fields are
+tensors or plain numbers, so checkpoints store them without pickling. ``ids`` gives every
+individual a number that survives while the individual does (an elite kept unchanged keeps
+its id), which lets the tournament carry ratings across generations.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+import torch
+
+
+class Strategy(Protocol):
+    def init(self, genomes: torch.Tensor) -> NamedTuple:
+        """The state whose first population is ``genomes`` ``(P, D)``."""
+
+    def ask(self, state) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(population (P, D), ids (P,))`` to evaluate."""
+
+    def tell(self, state, fitness: torch.Tensor, generator: torch.Generator):
+        """The next state, given ``fitness`` ``(P,)`` of ``ask``'s population; higher is better."""
+
+
+def clean_fitness(fitness: torch.Tensor) -> torch.Tensor:
+    """NaN fitness (a broken genome) ranks below everything, so it is never selected."""
+    fitness = fitness.to(torch.float64)
+    return torch.where(torch.isnan(fitness), torch.full_like(fitness, -torch.inf), fitness)

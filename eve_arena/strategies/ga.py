@@ -1,0 +1,85 @@
+"""Genetic algorithm: truncation selection, elitism, Gaussian mutation, optional uniform crossover.
+
+The simple GA that Such et al. (2017, "Deep Neuroevolution: Genetic Algorithms Are a Competitive
+Alternative for Training Deep Neural Networks for Reinforcement Learning") showed competitive
+for neural nets: the top ``parent_fraction`` of the population breed, the best ``elite`` pass
+unchanged, everyone else is a mutated (and, with probability ``crossover``, recombined) child.
+The mutation step anneals geometrically from ``sigma`` to ``sigma_min``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from eve_arena.errors import UserError
+from eve_arena.strategies.base import clean_fitness
+
+
+class GAState(NamedTuple):
+    population: torch.Tensor
+    """``(P, D)`` genomes to evaluate next."""
+    ids: torch.Tensor
+    """``(P,)`` int64 identity of each individual; copies of elites keep theirs."""
+    next_id: int
+    sigma: float
+    """Current mutation standard deviation."""
+
+
+@dataclass(frozen=True)
+class GeneticAlgorithm:
+    elite: int = 2
+    """Best individuals copied unchanged into the next generation."""
+    parent_fraction: float = 0.25
+    """Fraction of the population, best first, that may breed."""
+    sigma: float = 0.05
+    """Initial mutation std (genomes are O(1): weights of a He-initialised net)."""
+    sigma_decay: float = 1.0
+    """Per-generation factor on sigma."""
+    sigma_min: float = 0.0
+    crossover: float = 0.0
+    """Probability that a child is a uniform crossover of two parents before mutation."""
+
+    def __post_init__(self) -> None:
+        if self.elite < 0:
+            raise UserError(f"elite must be non-negative, got {self.elite}")
+        if not 0.0 < self.parent_fraction <= 1.0:
+            raise UserError(f"parent fraction must be in (0, 1], got {self.parent_fraction}")
+        if not self.sigma >= 0 or not self.sigma_min >= 0:
+            raise UserError(f"mutation sigma must be a non-negative number, got {self.sigma}")
+        if not 0.0 < self.sigma_decay <= 1.0:
+            raise UserError(f"sigma decay must be in (0, 1], got {self.sigma_decay}")
+        if not 0.0 <= self.crossover <= 1.0:
+            raise UserError(f"crossover probability must be in [0, 1], got {self.crossover}")
+
+    def init(self, genomes: torch.Tensor) -> GAState:
+        if self.elite >= len(genomes):
+            raise UserError(f"elite ({self.elite}) must be smaller than the population ({len(genomes)})")
+        return GAState(genomes, torch.arange(len(genomes)), len(genomes), self.sigma)
+
+    def ask(self, state: GAState) -> tuple[torch.Tensor, torch.Tensor]:
+        return state.population, state.ids
+
+    def tell(self, state: GAState, fitness: torch.Tensor, generator: torch.Generator) -> GAState:
+        pop = state.population
+        p = len(pop)
+        order = torch.argsort(clean_fitness(fitness), descending=True, stable=True)
+        elites = order[: self.elite]
+        n_parents = max(1, int(round(self.parent_fraction * p)))
+        parents = order[:n_parents]
+        n_children = p - self.elite
+        first = parents[torch.randint(n_parents, (n_children,), generator=generator)]
+        children = pop[first].clone()
+        if self.crossover > 0:
+            second = parents[torch.randint(n_parents, (n_children,), generator=generator)]
+            crossing = torch.rand(n_children, 1, generator=generator) < self.crossover
+            take_second = torch.rand(children.shape, generator=generator) < 0.5
+            children = torch.where(crossing & take_second, pop[second], children)
+        noise = torch.randn(children.shape, generator=generator, dtype=children.dtype)
+        children = children + state.sigma * noise
+        population = torch.cat([pop[elites], children])
+        ids = torch.cat([state.ids[elites], torch.arange(state.next_id, state.next_id + n_children)])
+        sigma = max(self.sigma_min, state.sigma * self.sigma_decay)
+        return GAState(population, ids, state.next_id + n_children, sigma)

@@ -1,0 +1,54 @@
+"""The tournament of one generation: who meets whom, the matches played, the ratings updated.
+
+Participants are numbered ``0..P-1`` for the population and ``P..P+H-1`` for the hall of fame:
+frozen champions of earlier generations that every new group must also face (self-play against
+one's ancestors, as in AlphaStar's league or OpenAI Five's past selves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eve_arena.errors import UserError
+
+
+@dataclass(frozen=True)
+class TournamentConfig:
+    match_size: int = 0
+    """Population members per match; 0 puts everyone in one free-for-all."""
+    rounds: int = 1
+    """Times per generation the population is regrouped and plays."""
+    hall_of_fame_opponents: int = 2
+    """Hall-of-fame champions that join each match (fewer while the hall is smaller)."""
+
+    def validate(self, population: int) -> None:
+        if self.match_size < 0:
+            raise UserError(f"match size must be 0 (free-for-all) or positive, got {self.match_size}")
+        if self.match_size > population:
+            raise UserError(f"the population ({population}) is smaller than the match size ({self.match_size}); lower --match-size or raise --population")
+        if self.rounds < 1:
+            raise UserError(f"rounds must be a positive integer, got {self.rounds}")
+        if self.hall_of_fame_opponents < 0:
+            raise UserError(f"hall-of-fame opponents must be non-negative, got {self.hall_of_fame_opponents}")
+
+
+def schedule(config: TournamentConfig, population: int, hall_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The matches of one generation, each an array of participant indices (population first).
+
+    Groups are a random partition of the population into ``population // match_size`` groups of
+    near-equal size (every member plays once per round); each group is joined by hall-of-fame
+    members drawn without replacement.
+    """
+    matches = []
+    for _ in range(config.rounds):
+        if config.match_size == 0:
+            groups = [np.arange(population)]
+        else:
+            groups = np.array_split(rng.permutation(population), population // config.match_size)
+        for group in groups:
+            k = min(config.hall_of_fame_opponents, hall_size)
+            hall = population + rng.choice(hall_size, size=k, replace=False) if k else np.empty(0, dtype=np.int64)
+            matches.append(np.concatenate([np.sort(group), hall]).astype(np.int64))
+    return matches
