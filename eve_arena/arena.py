@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from eve_arena import ratings
+from eve_arena.agents.baselines import load_baseline
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
@@ -31,10 +32,17 @@ class ArenaState:
     hall_genomes: torch.Tensor
     """``(H, D)`` frozen champions."""
     hall_ids: torch.Tensor
+    hall_generations: torch.Tensor
+    """``(H,)`` the generation each hall member was champion in."""
     hall_mu: np.ndarray
     hall_sigma: np.ndarray
+    baseline_mu: np.ndarray
+    """``(B,)`` ratings of the reference baselines, carried across generations."""
+    baseline_sigma: np.ndarray
     champion: torch.Tensor
     """``(D,)`` genome of the last generation's champion (highest rating ordinal)."""
+    champion_rating: np.ndarray
+    """``(2,)`` the champion's rating ``(mu, sigma)`` in its generation."""
 
 
 def initial_state(config: ArenaConfig) -> ArenaState:
@@ -42,7 +50,9 @@ def initial_state(config: ArenaConfig) -> ArenaState:
     genomes = config.genome.init(config.population, generator)
     strategy_state = config.make_strategy().init(genomes)
     empty = torch.empty(0, config.genome.genome_size)
-    return ArenaState(0, strategy_state, empty, torch.empty(0, dtype=torch.long), np.empty(0), np.empty(0), genomes[0].clone())
+    no_ids = torch.empty(0, dtype=torch.long)
+    baseline_mu, baseline_sigma = ratings.fresh(len(config.baselines))
+    return ArenaState(0, strategy_state, empty, no_ids, no_ids.clone(), np.empty(0), np.empty(0), baseline_mu, baseline_sigma, genomes[0].clone(), np.array(ratings.fresh(1)).ravel())
 
 
 def generation_rngs(seed: int, generation: int) -> tuple[np.random.Generator, torch.Generator]:
@@ -59,6 +69,7 @@ class Arena:
         self.strategy = config.make_strategy()
         self.state = state if state is not None else initial_state(config)
         self._envs: dict[int, object] = {}
+        self.baselines = [load_baseline(name, self.env(1), seed=config.seed + i) for i, name in enumerate(config.baselines)]
 
     def env(self, seats: int):
         """A cached environment with ``seats`` agents (env ids are validated on first use)."""
@@ -78,19 +89,22 @@ class Arena:
         cfg, st = self.config, self.state
         rng, generator = generation_rngs(cfg.seed, st.generation)
         population, ids = self.strategy.ask(st.strategy_state)
-        p, h = len(population), len(st.hall_genomes)
+        p, h, b = len(population), len(st.hall_genomes), len(self.baselines)
         everyone = torch.cat([population, st.hall_genomes])
+        baseline_seats = np.arange(p + h, p + h + b)
         # The population is rated afresh each generation: carried ratings would let a long-lived
         # elite's accumulated mu outrank every newcomer forever. The hall of fame keeps its
         # ratings, so it anchors the scale from one generation to the next.
         fresh_mu, fresh_sigma = ratings.fresh(p)
-        mu, sigma = np.concatenate([fresh_mu, st.hall_mu]), np.concatenate([fresh_sigma, st.hall_sigma])
-        invalid = np.zeros(p + h, dtype=np.int64)
+        mu = np.concatenate([fresh_mu, st.hall_mu, st.baseline_mu])
+        sigma = np.concatenate([fresh_sigma, st.hall_sigma, st.baseline_sigma])
+        invalid = np.zeros(p + h + b, dtype=np.int64)
         match_losses = []
-        for seats in schedule(cfg.tournament, p, h, rng):
-            team = GenomeTeam(self.spec, everyone[seats], device=cfg.device)
+        for genome_seats in schedule(cfg.tournament, p, h, rng):
+            team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
+            seats = np.concatenate([genome_seats, baseline_seats])
             env = self.env(len(seats))
-            result = play_match(env, [team], seed=int(rng.integers(2**31)), options={"ratings": dict(zip(env.possible_agents, ratings.ordinal(mu[seats], sigma[seats])))})
+            result = play_match(env, [team, *self.baselines], seed=int(rng.integers(2**31)))
             mu, sigma = ratings.rate_match(mu, sigma, seats, result.returns)
             invalid[seats] += result.invalid_steps
             if "mse" in result.info_means:
@@ -108,6 +122,10 @@ class Arena:
             "population/invalid": int((invalid[:p] > 0).sum()),
             "hall_of_fame/size": h,
         }
+        for name, seat in zip(self.config.baselines, baseline_seats):
+            metrics[f"rating/baseline_{name}"] = float(ratings.ordinal(mu[seat], sigma[seat]))
+        if h:
+            metrics["rating/hall_of_fame_best"] = float(ratings.ordinal(mu[p : p + h], sigma[p : p + h]).max())
         if match_losses:
             losses = np.concatenate(match_losses)
             metrics["population/match_mse_median"] = float(np.median(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else float("inf")
@@ -118,16 +136,14 @@ class Arena:
             metrics["population/heldout_loss_median"] = float(np.median(held))
             metrics["population/heldout_loss_best"] = float(held.min())
 
-        hall_genomes, hall_ids, hall_mu, hall_sigma = st.hall_genomes, st.hall_ids, mu[p:], sigma[p:]
-        if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(ids[best]) not in set(hall_ids.tolist()):
+        hall = (st.hall_genomes, st.hall_ids, st.hall_generations, mu[p : p + h], sigma[p : p + h])
+        if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(ids[best]) not in set(st.hall_ids.tolist()):
             keep = slice(max(0, h + 1 - cfg.hall_of_fame), None)
-            hall_genomes = torch.cat([hall_genomes, champion[None]])[keep]
-            hall_ids = torch.cat([hall_ids, ids[best : best + 1]])[keep]
-            hall_mu = np.append(hall_mu, mu[best])[keep]
-            hall_sigma = np.append(hall_sigma, sigma[best])[keep]
+            entry = (champion[None], ids[best : best + 1], torch.tensor([st.generation]), mu[best : best + 1], sigma[best : best + 1])
+            hall = tuple((torch.cat if isinstance(old, torch.Tensor) else np.concatenate)([old, new])[keep] for old, new in zip(hall, entry))
 
         next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator)
-        self.state = ArenaState(st.generation + 1, next_strategy, hall_genomes, hall_ids, hall_mu, hall_sigma, champion)
+        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h :], sigma[p + h :], champion, np.array([mu[best], sigma[best]]))
         metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
         metrics["time/generation_s"] = time.perf_counter() - started
         return metrics

@@ -21,10 +21,10 @@ from eve_arena.tournament import TournamentConfig
 class ArenaConfig:
     env: str = DEFAULT_ENV
     """Registered PettingZoo parallel environment id."""
-    env_kwargs: dict = field(default_factory=lambda: {"batch_size": 128, "max_steps": 4})
+    env_kwargs: dict = field(default_factory=lambda: {"batch_size": 256, "max_steps": 4})
     """Keyword arguments for the environment (``num_agents`` is set per match)."""
     population: int = 64
-    generations: int = 300
+    generations: int = 1000
     seed: int = 0
     genome: GenomeSpec = field(default_factory=lambda: GenomeSpec(encoding="fourier", fourier_features=16))
     tournament: TournamentConfig = field(default_factory=TournamentConfig)
@@ -32,15 +32,21 @@ class ArenaConfig:
     """Most frozen champions kept; the oldest leaves when a new one enters."""
     hall_every: int = 5
     """A generation's champion enters the hall of fame every this many generations."""
+    baselines: tuple[str, ...] = ()
+    """Reference agents in every match: constant, backprop, or a plug-in module:Class."""
     strategy: str = "ga"
-    strategy_kwargs: dict = field(default_factory=dict)
+    strategy_kwargs: dict = field(default_factory=lambda: {"elite": 4, "sigma": 0.03, "sigma_decay": 0.997, "sigma_min": 0.003})
     """Settings of the strategy (for the GA: elite, parent_fraction, sigma, ...)."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3
     device: str = "cpu"
+    threads: int = 1
+    """Torch intra-op threads. Tournament nets are tiny, and one thread runs them several times
+    faster than two competing ones; the count is recorded so a resumed run computes identically."""
 
     def __post_init__(self) -> None:
-        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints"):
+        object.__setattr__(self, "baselines", tuple(self.baselines))
+        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints", "threads"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{name.replace('_', ' ')} must be a positive integer, got {value!r}")

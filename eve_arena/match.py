@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eve_arena.agents.base import Controller
+from eve_arena.errors import UserError
 
 
 @dataclass
@@ -40,7 +41,9 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
         for controller, agents in blocks:
             live = [a for a in agents if a in observations]
             if live:
-                actions.update(zip(live, controller.act([observations[a] for a in live], env.action_space(live[0]))))
+                acted = list(controller.act([observations[a] for a in live], env.action_space(live[0])))
+                _check_actions(controller, live, acted, env)
+                actions.update(zip(live, acted))
         observations, rewards, _, _, infos = env.step(actions)
         steps += 1
         for agent, reward in rewards.items():
@@ -51,3 +54,13 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
                 if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool):
                     info_sums.setdefault(key, np.zeros(len(seats)))[index[agent]] += value
     return MatchResult(returns, invalid, {k: v / max(steps, 1) for k, v in info_sums.items()})
+
+
+def _check_actions(controller: Controller, seats: list[str], actions: list, env) -> None:
+    """A plug-in agent's mistake is reported under its own name, not as the env's traceback."""
+    if len(actions) != len(seats):
+        raise UserError(f"agent {controller.name!r} returned {len(actions)} actions for its {len(seats)} seats")
+    for seat, action in zip(seats, actions):
+        expected = env.action_space(seat).shape
+        if np.shape(action) != expected:
+            raise UserError(f"agent {controller.name!r} (seat {seat}) returned an action of shape {np.shape(action)}; the environment expects {expected}")

@@ -33,8 +33,8 @@ class GenomeTeam:
         inputs = [observation_inputs(o, in_features) for o in observations]
         # Matches usually show every agent the same batch: run it once, shared by all k nets.
         if all(o is observations[0] for o in observations) or all(np.array_equal(x, inputs[0]) for x in inputs[1:]):
-            x = torch.from_numpy(inputs[0]).to(self.device)
+            x = torch.tensor(inputs[0], device=self.device)
         else:
-            x = torch.from_numpy(np.stack(inputs)).to(self.device)
+            x = torch.tensor(np.stack(inputs), device=self.device)
         out = forward(self.layers, x, self.spec.activation)
         return outputs_to_actions(out.cpu().numpy(), action_space.shape)

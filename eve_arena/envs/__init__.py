@@ -34,6 +34,5 @@ def make_env(env_id: str, **kwargs) -> pettingzoo.ParallelEnv:
     try:
         pettingzoo.spec("parallel", env_id)
     except Exception as exc:  # the registry raises several types; all mean "not found"
-        known = ", ".join(sorted(pettingzoo.parallel_registry)) or "none"
-        raise UserError(f"unknown environment {env_id!r}; registered parallel environments: {known} (see `eve-arena envs`)") from exc
+        raise UserError(f"unknown environment {env_id!r}; ours are {', '.join(registered())} (`eve-arena envs` lists them; any id registered with pettingzoo.register works too)") from exc
     return pettingzoo.make("parallel", env_id, **kwargs)

@@ -10,7 +10,7 @@ The mutation step anneals geometrically from ``sigma`` to ``sigma_min``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import torch
 
@@ -30,6 +30,7 @@ class GAState(NamedTuple):
 
 @dataclass(frozen=True)
 class GeneticAlgorithm:
+    state_type: ClassVar[type] = GAState
     elite: int = 2
     """Best individuals copied unchanged into the next generation."""
     parent_fraction: float = 0.25

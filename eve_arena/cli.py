@@ -1,0 +1,225 @@
+"""The ``eve-arena`` command: parses, builds configs, and calls the library. Nothing else.
+
+    eve-arena tournament --out runs/demo        # evolve on the default toy world
+    eve-arena resume runs/demo                  # continue a stopped run from its checkpoint
+    eve-arena render runs/demo --gif match.gif  # the champion against the hall of fame
+    eve-arena envs                              # the registered environments
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from eve_arena.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments end in one line that says what is wrong, not a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite non-negative number, got {text!r}")
+    return value
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated positive integers like 1,5,5,1, got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"must be comma-separated positive integers, got {text!r}")
+    return sizes
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"must look like KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="eve-arena", description="Evolve hypernetwork genomes in rated PettingZoo tournaments.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments")
+    t.add_argument("--out", type=Path, required=True, help="run directory to create (config, checkpoints, metrics, plots)")
+    t.add_argument("--env", help="registered environment id (see `eve-arena envs`); default eve_arena/toy_quadratic-v0")
+    t.add_argument("--population", type=_positive_int, help="genomes per generation (default 64)")
+    t.add_argument("--generations", type=_positive_int, help="generations to run (default 1000)")
+    t.add_argument("--seed", type=_non_negative_int, help="seed of everything random in the run (default 0)")
+    t.add_argument("--depth", type=int, choices=(0, 1, 2), help="0 direct, 1 hypernet, 2 hyper-hypernet (default 1)")
+    t.add_argument("--encoding", choices=("seed", "normalized", "fourier"), help="coordinate encoding (default fourier)")
+    t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1")
+    t.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10")
+    t.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")
+    t.add_argument("--rounds", type=_positive_int, help="regroupings per generation (default 1)")
+    t.add_argument("--hall-of-fame", type=_non_negative_int, help="most frozen champions kept (default 8)")
+    t.add_argument("--hall-every", type=_positive_int, help="a champion enters the hall every N generations (default 5)")
+    t.add_argument("--hall-opponents", type=_non_negative_int, help="hall-of-fame members in each match (default 2)")
+    t.add_argument("--baseline", action="append", default=None, help="reference agent in every match: constant, backprop or module:Class (repeatable)")
+    t.add_argument("--sigma", type=_non_negative_float, help="initial mutation std (default 0.03)")
+    t.add_argument("--sigma-decay", type=_non_negative_float, help="per-generation factor on sigma, in (0, 1] (default 0.997)")
+    t.add_argument("--sigma-min", type=_non_negative_float, help="floor of the annealed sigma (default 0.003)")
+    t.add_argument("--elite", type=_non_negative_int, help="individuals copied unchanged (default 4)")
+    t.add_argument("--crossover", type=_non_negative_float, help="probability of uniform crossover, in [0, 1] (default 0)")
+    t.add_argument("--batch-size", type=_positive_int, help="inputs per environment step (default 256)")
+    t.add_argument("--steps", type=_positive_int, help="steps per match (default 4)")
+    t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
+    t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
+    t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
+    t.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    r = sub.add_parser("resume", help="continue a run from its newest good checkpoint")
+    r.add_argument("run_dir", type=Path)
+    r.add_argument("--generations", type=_positive_int, help="new total number of generations (default: the run's)")
+    r.add_argument("--no-progress", action="store_true")
+
+    v = sub.add_parser("render", help="watch the champion play the hall of fame (window, PNG frames or GIF)")
+    v.add_argument("run_dir", type=Path)
+    v.add_argument("--frames", type=Path, help="headless: write PNG frames to this directory")
+    v.add_argument("--gif", type=Path, help="headless: write an animated GIF")
+    v.add_argument("--episodes", type=_positive_int, default=1)
+    v.add_argument("--opponents", type=_non_negative_int, help="newest hall-of-fame members to play (default all)")
+    v.add_argument("--seed", type=_non_negative_int, default=0)
+
+    sub.add_parser("envs", help="list the registered environments")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace):
+    """An ArenaConfig from the defaults, overridden by every option the user gave."""
+    from eve_arena.config import ArenaConfig
+    from eve_arena.genome import GenomeSpec
+    from eve_arena.tournament import TournamentConfig
+
+    defaults = ArenaConfig()
+    base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
+    genome = base["genome"].to_dict()
+    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target")):
+        if getattr(args, arg) is not None:
+            genome[field] = getattr(args, arg)
+    if args.hyper_hidden is not None:
+        genome["hyper_hidden"] = (args.hyper_hidden, args.hyper_hidden)
+    tournament = dict(base["tournament"].__dict__)
+    for arg, field in (("match_size", "match_size"), ("rounds", "rounds"), ("hall_opponents", "hall_of_fame_opponents")):
+        if getattr(args, arg) is not None:
+            tournament[field] = getattr(args, arg)
+    strategy_kwargs = dict(base["strategy_kwargs"])
+    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "crossover"):
+        if getattr(args, arg) is not None:
+            strategy_kwargs[arg] = getattr(args, arg)
+    env_kwargs = dict(base["env_kwargs"])
+    if args.batch_size is not None:
+        env_kwargs["batch_size"] = args.batch_size
+    if args.steps is not None:
+        env_kwargs["max_steps"] = args.steps
+    env_kwargs.update(dict(args.env_arg))
+    fields = {"genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
+    for arg, field in (("env", "env"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"), ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads")):
+        if getattr(args, arg) is not None:
+            fields[field] = getattr(args, arg)
+    if args.baseline:
+        fields["baselines"] = tuple(args.baseline)
+    return ArenaConfig(**fields)
+
+
+def _tournament(args) -> None:
+    from eve_arena.arena import Arena
+    from eve_arena.run import run_arena, start_run
+
+    config = config_from_args(args)
+    Arena(config).env(config.tournament.match_size or config.population)  # unknown env ids fail here, before the run dir exists
+    start_run(config, args.out)
+    print(f"run directory: {args.out}  (resume with `eve-arena resume {args.out}`)")
+    _report(run_arena(args.out, progress=not args.no_progress), args.out)
+
+
+def _resume(args) -> None:
+    from eve_arena.run import run_arena
+
+    _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress), args.run_dir)
+
+
+def _report(state, run_dir: Path) -> None:
+    from eve_arena.run import read_metrics
+
+    rows = read_metrics(run_dir)
+    last = rows[-1] if rows else {}
+    line = f"done: {state.generation} generations; champion rating ordinal {last.get('fitness/best', float('nan')):.3g}"
+    if "champion/heldout_loss" in last:
+        line += f", champion held-out loss {last['champion/heldout_loss']:.4g}"
+    print(line)
+    print(f"files: {run_dir}/metrics.jsonl, {run_dir}/champion.safetensors, {run_dir}/plots/")
+
+
+def _render(args) -> None:
+    from eve_arena.render import render_run
+
+    written = render_run(args.run_dir, frames_dir=args.frames, gif=args.gif, episodes=args.episodes, seed=args.seed, opponents=args.opponents)
+    for path in written[-1:]:
+        print(f"wrote {len(written)} file(s), last: {path}")
+
+
+def _envs(args) -> None:
+    from eve_arena.envs import registered
+
+    for env_id, doc in registered().items():
+        print(f"{env_id:34s} {doc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = {"tournament": _tournament, "resume": _resume, "render": _render, "envs": _envs}[args.command]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            command(args)
+    except UserError as exc:
+        print(f"eve-arena: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("eve-arena: interrupted; the newest checkpoint is kept, continue with `eve-arena resume RUN_DIR`", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Plots of a run, drawn from RUN_DIR's files alone: progress over generations, the champion's fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+PLOT_DIR = "plots"
+
+
+def plot_run(run_dir: Path) -> list[Path]:
+    """Writes ``plots/progress.png`` and, for a one-input regression task, ``plots/champion.png``."""
+    from eve_arena.run import load_run, read_metrics
+
+    out = run_dir / PLOT_DIR
+    out.mkdir(exist_ok=True)
+    rows = read_metrics(run_dir)
+    written = []
+    if rows:
+        written.append(plot_progress(rows, out / "progress.png"))
+    config, state = load_run(run_dir)
+    if state is not None:
+        path = plot_champion_fit(config, state.champion, out / "champion.png")
+        if path:
+            written.append(path)
+    return written
+
+
+def _series(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
+    pts = [(r["generation"], r[key]) for r in rows if key in r and np.isfinite(r[key])]
+    return (np.array([p[0] for p in pts]), np.array([p[1] for p in pts])) if pts else (np.array([]), np.array([]))
+
+
+def plot_progress(rows: list[dict], path: Path) -> Path:
+    fig, (ax_loss, ax_rating) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, label, style in (
+        ("champion/heldout_loss", "champion", "-"),
+        ("population/heldout_loss_best", "population best", ":"),
+        ("population/heldout_loss_median", "population median", "--"),
+    ):
+        gens, values = _series(rows, key)
+        if len(gens):
+            ax_loss.plot(gens, values, style, label=label)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("generation")
+    ax_loss.set_ylabel("held-out loss (log)")
+    ax_loss.set_title("champion loss over generations")
+    ax_loss.grid(alpha=0.3)
+    ax_loss.legend()
+    keys = [("fitness/best", "champion (this generation)"), ("fitness/median", "population median"), ("rating/hall_of_fame_best", "best hall-of-fame member")]
+    keys += [(k, k.split("/", 1)[1].replace("_", " ")) for k in rows[-1] if k.startswith("rating/baseline_")]
+    for key, label in keys:
+        gens, values = _series(rows, key)
+        if len(gens):
+            ax_rating.plot(gens, values, label=label)
+    ax_rating.set_xlabel("generation")
+    ax_rating.set_ylabel("rating ordinal (mu - 3 sigma)")
+    ax_rating.set_title("fitness: tournament ratings")
+    ax_rating.grid(alpha=0.3)
+    ax_rating.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_champion_fit(config, champion: torch.Tensor, path: Path) -> Path | None:
+    """Held-out outcomes as points, the champion's predictions as a line (the seed's figure)."""
+    from eve_arena.arena import Arena
+
+    task = Arena(config).task()
+    if task is None or config.genome.target[0] != 1 or config.genome.target[-1] != 1:
+        return None
+    from eve_arena.develop import predict
+
+    x, y = task.heldout()
+    order = np.argsort(x)
+    with torch.no_grad():
+        pred = predict(config.genome, champion[None].float(), torch.from_numpy(x[order]).reshape(-1, 1))[0, :, 0].numpy()
+    mse = float(np.mean((pred - y[order]) ** 2))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(x, y, s=6, color="0.4", alpha=0.5, label="outcomes (held-out)")
+    ax.plot(x[order], pred, color="tab:red", lw=2, label="champion's predictions")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"champion on {config.env}: held-out MSE {mse:.3g}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

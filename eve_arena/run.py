@@ -1,0 +1,152 @@
+"""A run on disk: RUN_DIR holds the config, checkpoints, metrics, champion and plots.
+
+``run_arena`` drives ``Arena.step`` and hangs persistence off it. Order per generation: the
+metrics line is appended first, then (every ``checkpoint_every`` and at the end) the checkpoint;
+a resumed run drops metric lines newer than its checkpoint and replays those generations, which
+come out identical because each generation's randomness is derived from (seed, generation).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+from tqdm import tqdm
+
+from eve_arena import checkpoint
+from eve_arena.arena import Arena, ArenaState
+from eve_arena.config import ArenaConfig
+from eve_arena.errors import UserError
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.jsonl"
+CHECKPOINT_DIR = "checkpoints"
+CHAMPION_FILE = "champion.safetensors"
+
+
+def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dict]:
+    tensors = {
+        "hall/genomes": state.hall_genomes, "hall/ids": state.hall_ids, "hall/generations": state.hall_generations,
+        "hall/mu": torch.from_numpy(state.hall_mu), "hall/sigma": torch.from_numpy(state.hall_sigma),
+        "baselines/mu": torch.from_numpy(state.baseline_mu), "baselines/sigma": torch.from_numpy(state.baseline_sigma),
+        "champion/genome": state.champion, "champion/rating": torch.from_numpy(state.champion_rating),
+    }
+    scalars = {}
+    for name, value in state.strategy_state._asdict().items():
+        if isinstance(value, torch.Tensor):
+            tensors[f"strategy/{name}"] = value
+        else:
+            scalars[name] = value
+    return tensors, {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__}
+
+
+def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor], meta: dict) -> ArenaState:
+    state_type = config.make_strategy().state_type
+    fields = {}
+    for name in state_type._fields:
+        fields[name] = tensors[f"strategy/{name}"] if f"strategy/{name}" in tensors else meta["strategy_scalars"][name]
+    return ArenaState(
+        generation=int(meta["generation"]), strategy_state=state_type(**fields),
+        hall_genomes=tensors["hall/genomes"], hall_ids=tensors["hall/ids"], hall_generations=tensors["hall/generations"],
+        hall_mu=tensors["hall/mu"].numpy(), hall_sigma=tensors["hall/sigma"].numpy(),
+        baseline_mu=tensors["baselines/mu"].numpy(), baseline_sigma=tensors["baselines/sigma"].numpy(),
+        champion=tensors["champion/genome"], champion_rating=tensors["champion/rating"].numpy(),
+    )
+
+
+def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
+    """The run's config and its newest good checkpoint's state (None before the first one)."""
+    config = ArenaConfig.load(run_dir / CONFIG_FILE)
+    if not checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
+        return config, None
+    tensors, meta, _ = checkpoint.load_latest(run_dir / CHECKPOINT_DIR)
+    return config, state_from_checkpoint(config, tensors, meta)
+
+
+def read_metrics(run_dir: Path) -> list[dict]:
+    path = run_dir / METRICS_FILE
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # a line cut off by a kill mid-write: everything before it is good
+    return rows
+
+
+def _truncate_metrics(run_dir: Path, generation: int) -> None:
+    """Keeps the metric lines of generations before ``generation`` (the rest will be replayed)."""
+    rows = [r for r in read_metrics(run_dir) if r["generation"] < generation]
+    tmp = run_dir / f".{METRICS_FILE}.tmp"
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tmp.replace(run_dir / METRICS_FILE)
+
+
+def start_run(config: ArenaConfig, run_dir: Path) -> None:
+    """Creates RUN_DIR for a new run; refuses to overwrite an existing run."""
+    if (run_dir / CONFIG_FILE).exists() or checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
+        raise UserError(f"{run_dir} already holds a run; continue it with `eve-arena resume {run_dir}` or choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    config.save(run_dir / CONFIG_FILE)
+
+
+def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None) -> ArenaState:
+    """Runs (or resumes) the run in ``run_dir`` up to ``generations`` (default: the config's).
+
+    ``stop_after`` ends the call after that many generations without finishing the run (tests
+    use it to simulate a kill).
+    """
+    config, state = load_run(run_dir)
+    if generations is not None:
+        if generations < 1:
+            raise UserError(f"generations must be a positive integer, got {generations}")
+        config = ArenaConfig.from_dict({**config.to_dict(), "generations": generations})
+        config.save(run_dir / CONFIG_FILE)
+    torch.set_num_threads(config.threads)
+    arena = Arena(config, state)
+    _truncate_metrics(run_dir, arena.state.generation)
+    total = config.generations
+    bar = tqdm(total=total, initial=arena.state.generation, disable=not progress, unit="gen", dynamic_ncols=True)
+    done_here = 0
+    with open(run_dir / METRICS_FILE, "a") as metrics_file:
+        while arena.state.generation < total and (stop_after is None or done_here < stop_after):
+            metrics = arena.step()
+            done_here += 1
+            metrics_file.write(json.dumps(metrics) + "\n")
+            metrics_file.flush()
+            generation = arena.state.generation
+            if generation % config.checkpoint_every == 0 or generation == total:
+                tensors, meta = state_to_checkpoint(arena.state)
+                checkpoint.save(run_dir / CHECKPOINT_DIR, generation, tensors, meta, keep=config.keep_checkpoints)
+            bar.update(1)
+            bar.set_postfix(_postfix(metrics), refresh=False)
+    bar.close()
+    if arena.state.generation >= total:
+        save_champion(run_dir, config, arena.state)
+        from eve_arena.plots import plot_run  # matplotlib loads only when plots are drawn
+
+        plot_run(run_dir)
+    return arena.state
+
+
+def _postfix(metrics: dict) -> dict:
+    shown = {"best rating": metrics["fitness/best"]}
+    if "champion/heldout_loss" in metrics:
+        shown["champion held-out"] = metrics["champion/heldout_loss"]
+    return {k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in shown.items()}
+
+
+def save_champion(run_dir: Path, config: ArenaConfig, state: ArenaState) -> Path:
+    """``champion.safetensors``: the champion's genome with its GenomeSpec in the metadata."""
+    path = run_dir / CHAMPION_FILE
+    tmp = run_dir / f".{CHAMPION_FILE}.tmp"
+    meta = {"genome_spec": config.genome.to_json(), "env": config.env, "generation": str(state.generation), "rating": json.dumps(state.champion_rating.tolist())}
+    save_file({"genome": state.champion[None].contiguous()}, str(tmp), metadata=meta)
+    tmp.replace(path)
+    return path
