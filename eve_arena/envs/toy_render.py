@@ -19,12 +19,12 @@ import pygame  # noqa: E402
 
 from eve_arena.envs.scoreboard import FAINT_INK, INK, agent_colours, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
 
-WIDTH, HEIGHT = 800, 480
+WIDTH, HEIGHT = 860, 480
 BACKGROUND = (255, 255, 255)
 GRID = (232, 232, 232)
 AXIS = (150, 150, 150)
 POINT = (70, 70, 70)
-PANEL_W = 270
+PANEL_W = 320
 MAX_ROWS = 10
 # Predictions may stretch the y-range this far (in units of the data's span) beyond the data;
 # anything wilder is drawn running off the plot rather than squashing everyone else's curve.

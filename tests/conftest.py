@@ -1,0 +1,24 @@
+"""Test-wide settings: headless pygame, one torch thread (the nets are tiny), small defaults."""
+
+import os
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def tiny_config():
+    """A run small enough for a test: population 12, 20 generations, short matches."""
+    from eve_arena.config import ArenaConfig
+
+    def make(**overrides):
+        fields = dict(population=12, generations=20, checkpoint_every=5, env_kwargs={"batch_size": 64, "max_steps": 2}, hall_every=2, hall_of_fame=3)
+        fields.update(overrides)
+        return ArenaConfig(**fields)
+
+    return make

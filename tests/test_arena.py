@@ -1,0 +1,121 @@
+"""The arena loop end to end: learning, broken genomes, checkpoints, kill and resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from eve_arena import checkpoint
+from eve_arena.arena import Arena
+from eve_arena.errors import UserError
+from eve_arena.run import CHAMPION_FILE, CHECKPOINT_DIR, load_run, read_metrics, run_arena, start_run
+
+
+def test_evolution_improves_the_champion(tiny_config):
+    arena = Arena(tiny_config(population=24))
+    first = arena.step()
+    for _ in range(40):
+        last = arena.step()
+    assert last["champion/heldout_loss"] < 0.5 * first["champion/heldout_loss"]
+    assert {"fitness/best", "rating/champion_mu", "population/heldout_loss_median", "hall_of_fame/size"} <= set(last)
+    assert last["hall_of_fame/size"] == 3
+
+
+def test_a_broken_genome_scores_worst_and_is_never_selected(tiny_config):
+    arena = Arena(tiny_config(strategy_kwargs={"elite": 2, "parent_fraction": 0.5}))
+    population = arena.state.strategy_state.population.clone()
+    population[0] = float("nan")
+    population[1] = 1e30  # develops into inf
+    arena.state.strategy_state = arena.state.strategy_state._replace(population=population)
+    metrics = arena.step()
+    assert metrics["population/invalid"] == 2
+    assert torch.isfinite(arena.state.strategy_state.population).all()
+    assert 0 not in arena.state.strategy_state.ids[:2].tolist() and 1 not in arena.state.strategy_state.ids[:2].tolist()
+
+
+def test_baselines_enter_every_match_and_keep_their_rating(tiny_config):
+    arena = Arena(tiny_config(baselines=("constant",)))
+    arena.step()
+    first = arena.state.baseline_mu.copy()
+    metrics = arena.step()
+    assert "rating/baseline_constant" in metrics
+    assert arena.state.baseline_mu[0] != first[0]
+
+
+def test_run_directory_holds_config_metrics_checkpoints_champion_plots(tmp_path, tiny_config):
+    config = tiny_config(generations=10)
+    start_run(config, tmp_path / "run")
+    run_arena(tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    assert [r["generation"] for r in read_metrics(run)] == list(range(10))
+    assert [p.name for p in checkpoint.list_checkpoints(run / CHECKPOINT_DIR)] == ["gen_000005.safetensors", "gen_000010.safetensors"]
+    assert load_file(str(run / CHAMPION_FILE))["genome"].shape == (1, config.genome.genome_size)
+    assert (run / "plots" / "progress.png").stat().st_size > 0 and (run / "plots" / "champion.png").stat().st_size > 0
+    with pytest.raises(UserError, match="already holds a run"):
+        start_run(config, run)
+
+
+def _champion(run: Path) -> torch.Tensor:
+    return load_file(str(run / CHAMPION_FILE))["genome"]
+
+
+def test_stopped_and_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny_config):
+    config = tiny_config(generations=17)
+    for name in ("whole", "stopped"):
+        start_run(config, tmp_path / name)
+    run_arena(tmp_path / "whole", progress=False)
+    run_arena(tmp_path / "stopped", progress=False, stop_after=12)  # last checkpoint at 10: 11, 12 are replayed
+    assert not (tmp_path / "stopped" / CHAMPION_FILE).exists()
+    run_arena(tmp_path / "stopped", progress=False)
+    assert torch.equal(_champion(tmp_path / "whole"), _champion(tmp_path / "stopped"))
+    untimed = lambda run: [{k: v for k, v in r.items() if not k.startswith("time/")} for r in read_metrics(run)]  # noqa: E731
+    assert untimed(tmp_path / "whole") == untimed(tmp_path / "stopped")
+
+
+def test_sigkill_mid_run_then_resume_gives_the_same_champion_bit_for_bit(tmp_path):
+    args = ["--population", "12", "--generations", "300", "--batch-size", "32", "--steps", "2", "--checkpoint-every", "5", "--hall-every", "3", "--seed", "7", "--no-progress"]
+    cli = [sys.executable, "-m", "eve_arena.cli"]
+    subprocess.run([*cli, "tournament", "--out", str(tmp_path / "whole"), *args], check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*cli, "tournament", "--out", str(killed), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(checkpoint.list_checkpoints(killed / CHECKPOINT_DIR)) < 2 and time.time() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / CHAMPION_FILE).exists(), "the run finished before it could be killed"
+    subprocess.run([*cli, "resume", str(killed), "--no-progress"], check=True, capture_output=True)
+    assert torch.equal(_champion(tmp_path / "whole"), _champion(killed))
+
+
+def test_damaged_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, tiny_config):
+    run = tmp_path / "run"
+    start_run(tiny_config(generations=10), run)
+    run_arena(run, progress=False)
+    newest = checkpoint.list_checkpoints(run / CHECKPOINT_DIR)[-1]
+    data = bytearray(newest.read_bytes())
+    data[-20] ^= 0xFF  # a flipped bit in the tensor data: safetensors itself would not notice
+    newest.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match="gen_000010.safetensors is damaged.*resuming from the older gen_000005"):
+        _, state = load_run(run)
+    assert state.generation == 5
+    with pytest.warns(UserWarning):
+        run_arena(run, generations=12, progress=False)
+    assert [r["generation"] for r in read_metrics(run)] == list(range(12))
+
+
+def test_truncated_checkpoint_alone_is_a_clear_error(tmp_path, tiny_config):
+    run = tmp_path / "run"
+    start_run(tiny_config(generations=5), run)
+    run_arena(run, progress=False)
+    only = checkpoint.list_checkpoints(run / CHECKPOINT_DIR)[-1]
+    only.write_bytes(only.read_bytes()[:100])
+    with pytest.raises(UserError, match="every checkpoint in .* is damaged"):
+        load_run(run)

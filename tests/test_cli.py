@@ -1,0 +1,81 @@
+"""The command line as a user meets it: one-line errors, nothing lost, every subcommand runs."""
+
+import subprocess
+import sys
+
+import pytest
+
+from eve_arena.cli import main
+
+CLI = [sys.executable, "-m", "eve_arena.cli"]
+TINY = ["--population", "8", "--generations", "6", "--batch-size", "16", "--steps", "2", "--checkpoint-every", "3", "--hall-every", "2", "--no-progress"]
+
+
+def run_cli(*args, check_ok=False):
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    if check_ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--env", "eve_arena/toy_cubic-v0"], "unknown environment 'eve_arena/toy_cubic-v0'"),
+        (["--population", "0"], "--population: must be a positive integer, got '0'"),
+        (["--population", "-3"], "--population: must be a positive integer"),
+        (["--population", "4", "--match-size", "6"], "population (4) is smaller than the match size (6)"),
+        (["--generations", "ten"], "--generations: must be a positive integer, got 'ten'"),
+        (["--sigma", "-0.5"], "--sigma: must be a finite non-negative number"),
+        (["--sigma", "nan"], "--sigma: must be a finite non-negative number"),
+        (["--sigma-decay", "0"], "sigma decay must be in (0, 1]"),
+        (["--crossover", "1.5"], "crossover probability must be in [0, 1]"),
+        (["--baseline", "oracle"], "unknown baseline 'oracle'"),
+        (["--baseline", "tests.test_tournament:WrongShapeAgent"], "agent 'wrong-shape' (seat agent_8) returned an action of shape (3,)"),
+    ],
+)
+def test_bad_input_is_one_clear_line(tmp_path, args, message):
+    proc = run_cli("tournament", "--out", str(tmp_path / "run"), *TINY, *args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_resume_and_render_errors_are_one_line(tmp_path):
+    for args in (["resume", str(tmp_path / "nowhere")], ["render", str(tmp_path / "nowhere"), "--gif", str(tmp_path / "x.gif")]):
+        proc = run_cli(*args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr and "not found" in proc.stderr
+    (tmp_path / "fresh").mkdir()
+    assert main(["tournament", "--out", str(tmp_path / "fresh"), *TINY, "--generations", "1", "--checkpoint-every", "5"]) == 0
+    proc = run_cli("render", str(tmp_path / "fresh"), "--gif", str(tmp_path / "x.gif"))
+    assert proc.returncode == 0  # a finished run always has its final checkpoint
+
+
+def test_envs_lists_the_toy_worlds():
+    out = run_cli("envs", check_ok=True).stdout
+    assert "eve_arena/toy_quadratic-v0" in out and "eve_arena/toy_linear-v0" in out
+
+
+def test_tournament_resume_render_round_trip(tmp_path):
+    run = tmp_path / "run"
+    out = run_cli("tournament", "--out", str(run), *TINY, "--baseline", "constant", check_ok=True).stdout
+    assert "champion held-out loss" in out
+    again = run_cli("tournament", "--out", str(run), *TINY)
+    assert again.returncode == 2 and "already holds a run" in again.stderr
+    run_cli("resume", str(run), "--generations", "8", "--no-progress", check_ok=True)
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 8
+    run_cli("render", str(run), "--gif", str(tmp_path / "match.gif"), "--frames", str(tmp_path / "frames"), check_ok=True)
+    from PIL import Image
+
+    gif = Image.open(tmp_path / "match.gif")
+    assert gif.n_frames == 3  # after reset, then two steps
+    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == 3
+
+
+def test_corrupted_config_is_a_clear_error(tmp_path):
+    run = tmp_path / "run"
+    run_cli("tournament", "--out", str(run), *TINY, check_ok=True)
+    (run / "config.json").write_text("{not json")
+    proc = run_cli("resume", str(run))
+    assert proc.returncode == 2 and "config.json is not valid JSON" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,85 @@
+"""Genome specs, coordinates and batched development."""
+
+import json
+
+import pytest
+import torch
+
+from eve_arena import coordinates
+from eve_arena.develop import develop, develop_flat, predict, raw_outputs
+from eve_arena.errors import UserError
+from eve_arena.genome import GenomeSpec
+from eve_arena.mlp import MLPShape, forward, unflatten
+
+SPECS = [GenomeSpec(depth=d, encoding=e) for d in (0, 1, 2) for e in coordinates.ENCODINGS]
+
+
+def test_seed_defaults_match_the_seed_plan():
+    spec = GenomeSpec()
+    assert spec.target == (1, 5, 5, 1)
+    assert spec.levels[0].num_params == 1 * 5 + 5 + 5 * 5 + 5 + 5 * 1 + 1
+    seed_hyper = GenomeSpec(encoding="seed")
+    assert seed_hyper.levels[1].sizes == (5, 10, 10, 1)  # the seed's chapter 2 hypernet
+
+
+def test_raw_coordinates_are_the_seeds_tuple():
+    fields = coordinates.raw_fields(MLPShape((2, 3, 1)))
+    assert fields.shape == (2 * 3 + 3 + 3 * 1 + 1, 5)
+    assert fields[0].tolist() == [1, 0, 0, 0, 0]  # first weight of layer 0
+    assert fields[5].tolist() == [1, 0, 2, 1, 0]  # row 2, column 1
+    assert fields[6].tolist() == [0, 0, 0, 0, 0] and fields[8].tolist() == [0, 0, 0, 0, 2]  # biases
+    assert fields[-1].tolist() == [0, 1, 0, 0, 0]
+
+
+@pytest.mark.parametrize("encoding", ["normalized", "fourier"])
+def test_normalized_fields_lie_in_unit_range(encoding):
+    table = coordinates.encode(MLPShape((784, 10, 10)), encoding)
+    assert table.shape[1] == coordinates.encoding_dim(MLPShape((784, 10, 10)), encoding, 16)
+    assert table[:, :6].abs().max() <= 1.0 + 1e-6
+    assert torch.unique(table, dim=0).shape[0] == table.shape[0]  # every parameter has its own coordinate
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"depth{s.depth}-{s.encoding}")
+def test_batched_development_equals_a_loop_over_agents(spec):
+    genomes = spec.init(5, torch.Generator().manual_seed(1))
+    batched = develop_flat(spec, genomes)
+    looped = torch.cat([develop_flat(spec, genomes[i : i + 1]) for i in range(5)])
+    assert batched.shape == (5, spec.target_size)
+    torch.testing.assert_close(batched, looped, rtol=1e-5, atol=1e-5)
+    x = torch.randn(7, 1)
+    out = predict(spec, genomes, x)
+    assert out.shape == (5, 7, 1)
+    one = forward(develop(spec, genomes[2:3]), x, spec.activation)
+    torch.testing.assert_close(out[2:3], one, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.depth > 0 and s.encoding != "seed"], ids=lambda s: f"depth{s.depth}-{s.encoding}")
+def test_fresh_genomes_develop_into_sensibly_initialised_nets(spec):
+    genomes = spec.init(16, torch.Generator().manual_seed(0))
+    for raw in raw_outputs(spec, genomes):
+        assert raw.mean(1).abs().median() < 0.2
+        assert (raw.std(1).median() - 1).abs() < 0.3
+    weights = develop_flat(spec, genomes)
+    he_std = (2 / 1) ** 0.5 * 0.5  # of order sqrt(2 / fan_in)
+    assert 0.2 * he_std < weights.std(1).median() < 3 * he_std
+    assert torch.isfinite(predict(spec, genomes, torch.randn(64, 1))).all()
+
+
+def test_spec_json_round_trip_and_errors():
+    spec = GenomeSpec(target=(1, 4, 1), depth=2, encoding="fourier", fourier_features=4)
+    again = GenomeSpec.from_dict(json.loads(spec.to_json()))
+    assert again == spec and hash(again) == hash(spec)
+    with pytest.raises(UserError, match="depth"):
+        GenomeSpec(depth=3)
+    with pytest.raises(UserError, match="encoding"):
+        GenomeSpec(encoding="binary")
+    with pytest.raises(UserError, match="unknown genome spec fields"):
+        GenomeSpec.from_dict({"deepness": 1})
+
+
+def test_wrong_genome_width_is_rejected():
+    spec = GenomeSpec()
+    with pytest.raises(ValueError, match=str(spec.genome_size)):
+        develop_flat(spec, torch.zeros(2, spec.genome_size + 1))
+    with pytest.raises(ValueError):
+        unflatten(torch.zeros(1, 3), MLPShape((1, 1, 1)))
