@@ -16,7 +16,6 @@ from pathlib import Path
 
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import DEFAULT_ENV
-from eve_arena.genome import GenomeSpec
 from eve_arena.run import read_metrics, run_arena, start_run
 
 

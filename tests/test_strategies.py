@@ -1,6 +1,5 @@
 """Every strategy through one ask/tell test; then the GA's own promises."""
 
-import numpy as np
 import pytest
 import torch
 

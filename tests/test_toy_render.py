@@ -1,18 +1,7 @@
 """The toy regression renderer: rgb frames show the agents in their colours; human mode runs headless."""
 
-import os
-
-os.environ["SDL_VIDEODRIVER"] = "dummy"  # before pygame is imported anywhere
-
-import warnings
-
 import numpy as np
 import pytest
-from pettingzoo.utils.conversions import parallel_to_aec
-
-with warnings.catch_warnings():  # pettingzoo.test imports its classic envs through a deprecated path
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from pettingzoo.test import render_test
 
 from eve_arena.envs.scoreboard import PALETTE, agent_colours, palette_colour
 from eve_arena.envs.toy_regression import ToyRegressionEnv
@@ -89,7 +78,3 @@ def test_human_mode_headless():
     env.step({"agent_0": x, "agent_1": -x})  # human mode renders inside step
     env.close()
     env.close()  # closing twice is harmless
-
-
-def test_pettingzoo_render_test():
-    render_test(lambda render_mode=None: parallel_to_aec(ToyRegressionEnv(num_agents=3, render_mode=render_mode)))

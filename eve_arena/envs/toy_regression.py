@@ -36,8 +36,6 @@ the scoreboard; ``options={"labels": {agent: str}}`` names the agents there.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
@@ -65,16 +63,16 @@ class ToyRegressionEnv(ParallelEnv):
         self._rng = np.random.default_rng()
         self._renderer = None
         self.frame: dict = {}
-
-    # Spaces are the same for every agent and never change, so they are built once.
-    @functools.lru_cache(maxsize=None)
-    def observation_space(self, agent: str) -> spaces.Dict:
         vec = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
-        return spaces.Dict({"x": vec, "prev_x": vec, "prev_y": vec})
+        self._observation_space = spaces.Dict({"x": vec, "prev_x": vec, "prev_y": vec})
+        self._action_space = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
 
-    @functools.lru_cache(maxsize=None)
+    # Spaces are the same for every agent and never change: built once, in __init__.
+    def observation_space(self, agent: str) -> spaces.Dict:
+        return self._observation_space
+
     def action_space(self, agent: str) -> spaces.Box:
-        return spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
+        return self._action_space
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         if seed is not None:
