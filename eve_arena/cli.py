@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sigma-decay", type=_non_negative_float, help="per-generation factor on sigma, in (0, 1] (default 0.997)")
     t.add_argument("--sigma-min", type=_non_negative_float, help="floor of the annealed sigma (default 0.003)")
     t.add_argument("--elite", type=_non_negative_int, help="individuals copied unchanged (default 4)")
-    t.add_argument("--crossover", type=_non_negative_float, help="probability of uniform crossover, in [0, 1] (default 0)")
+    t.add_argument("--parent-fraction", type=_non_negative_float, help="best fraction of the population that breeds, in (0, 1] (default 0.5)")
+    t.add_argument("--crossover", type=_non_negative_float, help="probability of uniform crossover, in [0, 1] (default 0.5)")
     t.add_argument("--batch-size", type=_positive_int, help="inputs per environment step (default 256)")
     t.add_argument("--steps", type=_positive_int, help="steps per match (default 4)")
     t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
@@ -143,7 +144,7 @@ def config_from_args(args: argparse.Namespace):
         if getattr(args, arg) is not None:
             tournament[field] = getattr(args, arg)
     strategy_kwargs = dict(base["strategy_kwargs"])
-    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "crossover"):
+    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover"):
         if getattr(args, arg) is not None:
             strategy_kwargs[arg] = getattr(args, arg)
     env_kwargs = dict(base["env_kwargs"])

@@ -35,7 +35,7 @@ class ArenaConfig:
     baselines: tuple[str, ...] = ()
     """Reference agents in every match: constant, backprop, or a plug-in module:Class."""
     strategy: str = "ga"
-    strategy_kwargs: dict = field(default_factory=lambda: {"elite": 4, "sigma": 0.03, "sigma_decay": 0.997, "sigma_min": 0.003})
+    strategy_kwargs: dict = field(default_factory=lambda: {"elite": 4, "parent_fraction": 0.5, "crossover": 0.5, "sigma": 0.03, "sigma_decay": 0.997, "sigma_min": 0.003})
     """Settings of the strategy (for the GA: elite, parent_fraction, sigma, ...)."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3

@@ -34,6 +34,34 @@ class ToyTask:
         if not self.noise >= 0:
             raise UserError(f"noise must be a non-negative number, got {self.noise}")
 
+    input_shape = ()
+    output_shape = ()
+    """One number in, one number out: a batch of inputs is ``(B,)``, an answer ``(B,)``."""
+
+    @property
+    def name(self) -> str:
+        return f"toy {self.kind}"
+
+    def target_space(self, batch: int):
+        from gymnasium import spaces
+
+        return spaces.Box(-np.inf, np.inf, (batch,), np.float32)
+
+    def no_feedback(self, batch: int) -> np.ndarray:
+        """``prev_y`` before the first step."""
+        return np.zeros(batch, np.float32)
+
+    def losses(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``(k, B)`` predictions -> ``(k,)`` MSE."""
+        return ((predictions - targets) ** 2).mean(axis=1)
+
+    def step_info(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+        return {"mse": self.losses(predictions, targets)}
+
+    def penalty_floor(self, targets: np.ndarray) -> float:
+        """A loss no worse than predicting zero: the least an invalid answer is charged."""
+        return float((targets.astype(np.float64) ** 2).mean())
+
     def truth(self, x: np.ndarray) -> np.ndarray:
         return TOY_FUNCTIONS[self.kind](x)
 
