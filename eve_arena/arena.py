@@ -21,7 +21,7 @@ from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
 from eve_arena.match import play_match
 from eve_arena.tournament import schedule
-from eve_arena.train import heldout_loss
+from eve_arena.train import heldout_scores
 
 
 @dataclass
@@ -83,6 +83,15 @@ class Arena:
         task = getattr(env, "task", None)
         return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
 
+    def _heldout(self, population: torch.Tensor, fitness: np.ndarray):
+        """Held-out scores of the ``heldout_pool`` best-rated members (all when 0), and their indices."""
+        task = self.task()
+        if task is None:
+            return None, None
+        size = self.config.heldout_pool or len(population)
+        pool = np.argsort(-fitness, kind="stable")[:size]
+        return heldout_scores(self.spec, population[torch.from_numpy(pool)], task, self.config.device), pool
+
     def step(self) -> dict:
         """Runs one generation and returns its metrics."""
         started = time.perf_counter()
@@ -99,7 +108,7 @@ class Arena:
         mu = np.concatenate([fresh_mu, st.hall_mu, st.baseline_mu])
         sigma = np.concatenate([fresh_sigma, st.hall_sigma, st.baseline_sigma])
         invalid = np.zeros(p + h + b, dtype=np.int64)
-        match_losses = []
+        match_infos: dict[str, list[np.ndarray]] = {}
         for genome_seats in schedule(cfg.tournament, p, h, rng):
             team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
             seats = np.concatenate([genome_seats, baseline_seats])
@@ -107,11 +116,14 @@ class Arena:
             result = play_match(env, [team, *self.baselines], seed=int(rng.integers(2**31)))
             mu, sigma = ratings.rate_match(mu, sigma, seats, result.returns)
             invalid[seats] += result.invalid_steps
-            if "mse" in result.info_means:
-                match_losses.append(result.info_means["mse"][seats < p])
+            for key, values in result.info_means.items():
+                match_infos.setdefault(key, []).append(values[seats < p])
         fitness = ratings.ordinal(mu[:p], sigma[:p])
         fitness[invalid[:p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
         best = int(np.argmax(fitness))
+        held, pool = self._heldout(population, fitness)
+        if held is not None and cfg.champion_by == "heldout":
+            best = int(pool[np.argmin(held["loss"])])
         champion = population[best].clone()
         metrics = {
             "generation": st.generation,
@@ -126,15 +138,16 @@ class Arena:
             metrics[f"rating/baseline_{name}"] = float(ratings.ordinal(mu[seat], sigma[seat]))
         if h:
             metrics["rating/hall_of_fame_best"] = float(ratings.ordinal(mu[p : p + h], sigma[p : p + h]).max())
-        if match_losses:
-            losses = np.concatenate(match_losses)
-            metrics["population/match_mse_median"] = float(np.median(losses[np.isfinite(losses)])) if np.isfinite(losses).any() else float("inf")
-        task = self.task()
-        if task is not None:
-            held = heldout_loss(self.spec, population, task, cfg.device)
-            metrics["champion/heldout_loss"] = float(held[best])
-            metrics["population/heldout_loss_median"] = float(np.median(held))
-            metrics["population/heldout_loss_best"] = float(held.min())
+        for key, parts in match_infos.items():
+            values = np.concatenate(parts)
+            finite = values[np.isfinite(values)]
+            metrics[f"population/match_{key}_median"] = float(np.median(finite)) if finite.size else float("nan")
+        if held is not None:
+            at = {int(i): k for k, i in enumerate(pool)}
+            for key, values in held.items():
+                metrics[f"champion/heldout_{key}"] = float(values[at[best]]) if best in at else float("nan")
+                metrics[f"population/heldout_{key}_median"] = float(np.median(values))
+            metrics["population/heldout_loss_best"] = float(held["loss"].min())
 
         hall = (st.hall_genomes, st.hall_ids, st.hall_generations, mu[p : p + h], sigma[p : p + h])
         if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(ids[best]) not in set(st.hall_ids.tolist()):

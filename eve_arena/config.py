@@ -37,6 +37,11 @@ class ArenaConfig:
     strategy: str = "ga"
     strategy_kwargs: dict = field(default_factory=lambda: {"elite": 4, "parent_fraction": 0.5, "crossover": 0.5, "sigma": 0.03, "sigma_decay": 0.997, "sigma_min": 0.003})
     """Settings of the strategy (for the GA: elite, parent_fraction, sigma, ...)."""
+    champion_by: str = "rating"
+    """How the generation's champion is picked: rating (highest ordinal) or heldout (lowest loss on
+    the task's held-out split among the ``heldout_pool`` best-rated; never the test split)."""
+    heldout_pool: int = 0
+    """How many of the best-rated members are scored on the held-out split each generation (0: all)."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3
     device: str = "cpu"
@@ -50,6 +55,10 @@ class ArenaConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{name.replace('_', ' ')} must be a positive integer, got {value!r}")
+        if self.champion_by not in ("rating", "heldout"):
+            raise UserError(f"champion_by must be rating or heldout, got {self.champion_by!r}")
+        if not isinstance(self.heldout_pool, int) or self.heldout_pool < 0:
+            raise UserError(f"heldout pool must be a non-negative integer, got {self.heldout_pool!r}")
         if not isinstance(self.hall_of_fame, int) or self.hall_of_fame < 0:
             raise UserError(f"hall of fame size must be a non-negative integer, got {self.hall_of_fame!r}")
         if self.strategy not in STRATEGIES:

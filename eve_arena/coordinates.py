@@ -7,6 +7,8 @@ row and outputs that one parameter. Encodings:
 - ``seed``: the raw integers, exactly as the seed's chapter 2 fed them (reproduction only: raw
   indices up to the layer width make training fragile, which the seed saw as "works maybe 50%").
 - ``normalized``: every index field scaled to [-1, 1] by its layer's width, the layer one-hot.
+  With an ``input_grid`` (28 x 28 for MNIST) the first layer's column is also given as the
+  pixel's (row, column) in the image, so nearby pixels get nearby coordinates.
 - ``fourier``: the normalized row plus random Fourier features ``sin/cos(2 pi B z)`` of it
   (Tancik et al. 2020, "Fourier features let networks learn high frequency functions"), with
   ``B ~ N(0, scale^2)`` fixed by a seed so a genome is still only its vector.
@@ -41,8 +43,9 @@ def _scale(index: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     return torch.where(size > 1, 2.0 * index.to(torch.float32) / span - 1.0, torch.zeros_like(span))
 
 
-def normalized(shape: MLPShape) -> torch.Tensor:
-    """``(num_params, 4 + num_layers)``: is_weight, row, column, bias index in [-1, 1], layer one-hot."""
+def normalized(shape: MLPShape, input_grid: tuple[int, int] | None = None) -> torch.Tensor:
+    """``(num_params, 4 + num_layers [+ 2])``: is_weight, row, column, bias index in [-1, 1],
+    layer one-hot, and with ``input_grid`` the first layer's pixel row and column in [-1, 1]."""
     f = raw_fields(shape)
     outs = torch.tensor([o for o, _ in shape.layers])[f[:, 1]]
     ins = torch.tensor([i for _, i in shape.layers])[f[:, 1]]
@@ -57,24 +60,34 @@ def normalized(shape: MLPShape) -> torch.Tensor:
         1,
     )
     onehot = torch.nn.functional.one_hot(f[:, 1], shape.num_layers).to(torch.float32)
-    return torch.cat([fields, onehot], 1)
+    parts = [fields, onehot]
+    if input_grid is not None:
+        height, width = input_grid
+        if height * width != shape.sizes[0]:
+            raise ValueError(f"input grid {height}x{width} does not match the {shape.sizes[0]} inputs of the net")
+        on_grid = is_weight & (f[:, 1] == 0)
+        pixel_row = torch.where(on_grid, _scale(f[:, 3] // width, torch.tensor(height)), torch.zeros(()))
+        pixel_col = torch.where(on_grid, _scale(f[:, 3] % width, torch.tensor(width)), torch.zeros(()))
+        parts.append(torch.stack([pixel_row, pixel_col], 1))
+    return torch.cat(parts, 1)
 
 
-def encoding_dim(shape: MLPShape, encoding: str, fourier_features: int) -> int:
+def encoding_dim(shape: MLPShape, encoding: str, fourier_features: int, input_grid: tuple[int, int] | None = None) -> int:
+    grid = 2 if input_grid is not None else 0
     if encoding == "seed":
         return 5
     if encoding == "normalized":
-        return 4 + shape.num_layers
+        return 4 + shape.num_layers + grid
     if encoding == "fourier":
-        return 4 + shape.num_layers + 2 * fourier_features
+        return 4 + shape.num_layers + grid + 2 * fourier_features
     raise ValueError(f"unknown coordinate encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
 
 
-def encode(shape: MLPShape, encoding: str, fourier_features: int = 16, fourier_scale: float = 1.0, seed: int = 0) -> torch.Tensor:
+def encode(shape: MLPShape, encoding: str, fourier_features: int = 16, fourier_scale: float = 1.0, seed: int = 0, input_grid: tuple[int, int] | None = None) -> torch.Tensor:
     """``(num_params, encoding_dim)`` float32 coordinates of every parameter of ``shape``."""
     if encoding == "seed":
         return raw_fields(shape).to(torch.float32)
-    z = normalized(shape)
+    z = normalized(shape, input_grid)
     if encoding == "normalized":
         return z
     if encoding == "fourier":

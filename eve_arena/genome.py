@@ -43,10 +43,17 @@ class GenomeSpec:
     fresh hypernet builds a sensibly initialised net; none: raw outputs, as in the seed."""
     activation: str = "relu"
     """Hidden activation of the target net and of every hypernet."""
+    input_grid: tuple[int, int] | None = None
+    """(height, width) of an image input (28, 28 for MNIST): the first layer's coordinates then
+    say which pixel a weight reads. Only the target net (level 0) has one."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", tuple(int(s) for s in self.target))
         object.__setattr__(self, "hyper_hidden", tuple(tuple(int(s) for s in h) for h in self.hyper_hidden))
+        if self.input_grid is not None:
+            object.__setattr__(self, "input_grid", tuple(int(s) for s in self.input_grid))
+            if len(self.input_grid) != 2 or self.input_grid[0] * self.input_grid[1] != self.target[0]:
+                raise UserError(f"input grid {self.input_grid} must be (height, width) with height * width = {self.target[0]} inputs")
         if self.depth not in (0, 1, 2):
             raise UserError(f"genome depth must be 0, 1 or 2, got {self.depth}")
         if len(self.target) < 2 or min(self.target) < 1:
@@ -70,7 +77,7 @@ class GenomeSpec:
         shapes = [MLPShape(self.target)]
         for level in range(1, self.depth + 1):
             below = shapes[-1]
-            enc = coordinates.encoding_dim(below, self.encoding, self.fourier_features)
+            enc = coordinates.encoding_dim(below, self.encoding, self.fourier_features, self.input_grid if level == 1 else None)
             shapes.append(MLPShape((enc, *self.hyper_hidden[level - 1], 1)))
         return shapes
 
@@ -128,7 +135,8 @@ _COORD_CACHE: dict = {}
 def _cached_coords(spec: GenomeSpec, level: int, device: str) -> torch.Tensor:
     key = ("coords", spec, level, device)
     if key not in _COORD_CACHE:
-        table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level)
+        grid = spec.input_grid if level == 0 else None
+        table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level, grid)
         _COORD_CACHE[key] = table.to(device)
     return _COORD_CACHE[key]
 

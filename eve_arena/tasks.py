@@ -78,3 +78,85 @@ class ToyTask:
     def heldout(self, n: int = 2000, seed: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
         """A fixed sample no match ever draws from (its own seed), for scoring champions."""
         return self.sample(np.random.default_rng([seed, 7]), n)
+
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        """Another fixed sample, for reports only."""
+        return self.heldout(seed=20_000)
+
+
+_MNIST_ARRAYS: dict = {}
+
+
+@dataclass(frozen=True)
+class MNISTTask:
+    """Digit classification: 784 normalised pixels in, 10 logits out, cross-entropy loss.
+
+    Batches come from the 55,000 training images; ``heldout`` is the 5,000-image validation
+    split (what champions are picked on); ``test`` is the 10,000 test images, for reports only.
+    """
+
+    data_dir: str | None = None
+    """Directory holding MNIST/raw/ (default: $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)."""
+    train_limit: int | None = None
+    """Use only the first N training images (small slices for tests)."""
+
+    input_shape = (784,)
+    output_shape = (10,)
+    name = "MNIST"
+
+    def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(x (N, 784) float32 normalised, y (N,) int64)`` of ``train``, ``val`` or ``test``."""
+        from eve_arena.data import load_mnist, resolve_data_dir
+
+        key = (str(resolve_data_dir(self.data_dir)), split)
+        if key not in _MNIST_ARRAYS:
+            part = getattr(load_mnist(self.data_dir), split)
+            x, y = part.inputs().numpy(), part.labels.numpy()
+            x.flags.writeable = False
+            y.flags.writeable = False
+            _MNIST_ARRAYS[key] = (x, y)
+        x, y = _MNIST_ARRAYS[key]
+        if split == "train" and self.train_limit is not None:
+            return x[: self.train_limit], y[: self.train_limit]
+        return x, y
+
+    def target_space(self, batch: int):
+        from gymnasium import spaces
+
+        return spaces.Box(-1, 9, (batch,), np.int64)
+
+    def no_feedback(self, batch: int) -> np.ndarray:
+        """``prev_y`` before the first step: -1, no label yet."""
+        return np.full(batch, -1, np.int64)
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.arrays("train")
+        index = rng.integers(0, len(x), n)
+        return x[index], y[index]
+
+    def losses(self, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """``(k, B, 10)`` logits -> ``(k,)`` mean cross-entropy."""
+        shifted = predictions - predictions.max(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+        return -np.take_along_axis(log_probs, targets[None, :, None], axis=-1)[..., 0].mean(axis=1)
+
+    def step_info(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+        return {"loss": self.losses(predictions, targets), "accuracy": (predictions.argmax(-1) == targets).mean(axis=1)}
+
+    def penalty_floor(self, targets: np.ndarray) -> float:
+        """The cross-entropy of a uniform guess."""
+        return float(np.log(10.0))
+
+    def loss(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """``(P, B, 10)`` logits, ``(B,)`` labels -> ``(P,)`` mean cross-entropy."""
+        p, b, c = logits.shape
+        return torch.nn.functional.cross_entropy(logits.reshape(p * b, c), targets.repeat(p), reduction="none").reshape(p, b).mean(1)
+
+    def accuracy(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return (logits.argmax(-1) == targets).to(torch.float32).mean(1)
+
+    def heldout(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.arrays("val")
+
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.arrays("test")

@@ -52,9 +52,24 @@ def fit(spec: GenomeSpec, task, count: int = 1, steps: int = 3000, lr: float = 3
 
 
 @torch.no_grad()
+def heldout_scores(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | torch.device = "cpu", split: str = "heldout") -> dict[str, np.ndarray]:
+    """Each genome's ``loss`` (and ``accuracy``, for classification) on a fixed split of the task.
+
+    ``split`` is ``heldout`` (what champions may be picked on) or ``test`` (reports only).
+    A broken genome's loss is inf, never NaN.
+    """
+    x, y = getattr(task, split)()
+    # A copy: tasks hand out read-only arrays, which torch will not wrap.
+    xt = torch.tensor(x, device=device).reshape(len(x), -1)
+    yt = torch.tensor(y, device=device)
+    out = predict(spec, genomes.to(device), xt)
+    loss = task.loss(out, yt).cpu().numpy()
+    scores = {"loss": np.where(np.isfinite(loss), loss, np.inf)}
+    if hasattr(task, "accuracy"):
+        scores["accuracy"] = task.accuracy(out, yt).cpu().numpy()
+    return scores
+
+
 def heldout_loss(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | torch.device = "cpu") -> np.ndarray:
-    """``(P,)`` each genome's loss on the task's fixed held-out sample (NaN-free: inf if broken)."""
-    x, y = task.heldout()
-    xt = torch.from_numpy(x).to(device).reshape(len(x), -1)
-    loss = task.loss(predict(spec, genomes.to(device), xt), torch.from_numpy(y).to(device)).cpu().numpy()
-    return np.where(np.isfinite(loss), loss, np.inf)
+    """``(P,)`` each genome's loss on the task's fixed held-out sample (inf if broken)."""
+    return heldout_scores(spec, genomes, task, device)["loss"]

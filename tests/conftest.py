@@ -5,6 +5,13 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
+from pathlib import Path  # noqa: E402
+
+# MNIST comes from ../shared/data beside the checkout unless EVE_ARENA_DATA says otherwise.
+_SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if "EVE_ARENA_DATA" not in os.environ and (_SHARED_DATA / "MNIST").is_dir():
+    os.environ["EVE_ARENA_DATA"] = str(_SHARED_DATA)
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
 

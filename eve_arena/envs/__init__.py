@@ -15,6 +15,7 @@ NAMESPACE = "eve_arena"
 _OURS = {
     f"{NAMESPACE}/toy_linear-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "linear"}, "the seed's toy task 10x + 2 as a k-agent regression contest"),
     f"{NAMESPACE}/toy_quadratic-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "quadratic"}, "the seed's toy task 10x^2 + 2 as a k-agent regression contest"),
+    f"{NAMESPACE}/mnist-v0": ("eve_arena.envs.mnist:parallel_env", {}, "MNIST digits as a k-agent classification contest (cross-entropy)"),
 }
 
 for _id, (_entry, _kwargs, _doc) in _OURS.items():

@@ -1,8 +1,10 @@
 """Strategies behind one ask/tell interface; ``STRATEGIES`` maps CLI names to them."""
 
 from eve_arena.strategies.base import Strategy
+from eve_arena.strategies.cmaes import CMAES, CMAState
+from eve_arena.strategies.es import PGPE, PGPEState
 from eve_arena.strategies.ga import GAState, GeneticAlgorithm
 
-STRATEGIES = {"ga": GeneticAlgorithm}
+STRATEGIES = {"ga": GeneticAlgorithm, "pgpe": PGPE, "cmaes": CMAES}
 
-__all__ = ["STRATEGIES", "GAState", "GeneticAlgorithm", "Strategy"]
+__all__ = ["STRATEGIES", "CMAES", "CMAState", "GAState", "GeneticAlgorithm", "PGPE", "PGPEState", "Strategy"]
