@@ -123,7 +123,7 @@ class MNISTRenderer:
         # before the first step so the grid does not jump when predictions arrive.
         chip_agents = ranked[:MAX_CHIPS]
         area = pygame.Rect(16, 52, WIDTH - PANEL_W - 12 - 16 - 16, HEIGHT - 52 - 40)
-        self._grid(surf, area, images, y, chip_agents, guesses, invalid, frame, len(agents))
+        self._grid(surf, area, images, y, chip_agents, guesses, invalid, len(agents))
 
         rows = []
         ratings = frame.get("ratings") or {}
@@ -143,7 +143,7 @@ class MNISTRenderer:
         used = draw_scoreboard(surf, panel, headers, rows, self._font("body"), title="ranked by total cross-entropy", footer=footer, max_rows=MAX_ROWS)
         self._key(surf, pygame.Rect(panel.x, used.bottom + 12, PANEL_W, KEY_H))
 
-    def _grid(self, surf, area: pygame.Rect, images: np.ndarray, y, chip_agents: list[str], guesses: dict, invalid: set, frame: dict, n_agents: int) -> None:
+    def _grid(self, surf, area: pygame.Rect, images: np.ndarray, y, chip_agents: list[str], guesses: dict, invalid: set, n_agents: int) -> None:
         body = self._font("body")
         chip_rows = math.ceil(len(chip_agents) / CHIPS_PER_ROW)
         cell_h = DIGIT + 6 + chip_rows * CHIP_ROW_H + 10
@@ -152,9 +152,8 @@ class MNISTRenderer:
         shown = min(len(images), MAX_DIGITS, cols * rows_fit)
         if shown < len(images) and shown >= cols:
             shown -= shown % cols  # a cut batch shows whole rows
-        # Centre the grid's columns in the area: the gutter is spread evenly on both sides.
-        used_cols = min(cols, max(shown, 1))
-        x0 = area.x + (area.width - used_cols * CELL_W) // 2
+        # The full grid's columns are centred in the area, so a small batch starts where a big one does.
+        x0 = area.x + (area.width - cols * CELL_W) // 2
         waiting = y is None and not guesses
         for i in range(shown):
             cx = x0 + (i % cols) * CELL_W
