@@ -19,6 +19,7 @@ from eve_arena.agents.baselines import load_baseline
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
+from eve_arena.errors import UserError
 from eve_arena.match import play_match
 from eve_arena.tournament import schedule
 from eve_arena.train import heldout_scores
@@ -55,6 +56,21 @@ def initial_state(config: ArenaConfig) -> ArenaState:
     return ArenaState(0, strategy_state, empty, no_ids, no_ids.clone(), np.empty(0), np.empty(0), baseline_mu, baseline_sigma, genomes[0].clone(), np.array(ratings.fresh(1)).ravel())
 
 
+def check_genome_fits_env(spec, env, env_id: str) -> None:
+    """Before any evolution: the genome's net must read the env's inputs and fill its actions."""
+    agent = env.possible_agents[0]
+    obs_space = env.observation_space(agent)
+    inputs = obs_space["x"] if hasattr(obs_space, "spaces") and "x" in obs_space.spaces else obs_space
+    batch = inputs.shape[0] if inputs.shape else 1
+    per_row = int(np.prod(inputs.shape[1:])) if len(inputs.shape) > 1 else 1
+    if per_row != spec.target[0]:
+        raise UserError(f"{env_id} gives {per_row} inputs per row but the genome's net takes {spec.target[0]}; set --target to start with {per_row}")
+    action_shape = env.action_space(agent).shape
+    outputs = int(np.prod(action_shape)) // max(batch, 1)
+    if outputs != spec.target[-1]:
+        raise UserError(f"{env_id} wants {outputs} outputs per row but the genome's net gives {spec.target[-1]}; set --target to end with {outputs}")
+
+
 def generation_rngs(seed: int, generation: int) -> tuple[np.random.Generator, torch.Generator]:
     """The generation's own numpy and torch generators, independent of what came before."""
     seq = np.random.SeedSequence([seed, generation])
@@ -69,6 +85,7 @@ class Arena:
         self.strategy = config.make_strategy()
         self.state = state if state is not None else initial_state(config)
         self._envs: dict[int, object] = {}
+        check_genome_fits_env(self.spec, self.env(1), config.env)
         self.baselines = [load_baseline(name, self.env(1), seed=config.seed + i) for i, name in enumerate(config.baselines)]
 
     def env(self, seats: int):

@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--crossover", type=_non_negative_float, help="probability of uniform crossover, in [0, 1] (default 0.5)")
     t.add_argument("--batch-size", type=_positive_int, help="inputs per environment step (default 256)")
     t.add_argument("--steps", type=_positive_int, help="steps per match (default 4)")
+    t.add_argument("--data-dir", help="directory holding MNIST/raw/ (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)")
     t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
     t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
@@ -131,7 +132,7 @@ def config_from_args(args: argparse.Namespace):
     from eve_arena.genome import GenomeSpec
     from eve_arena.tournament import TournamentConfig
 
-    defaults = ArenaConfig()
+    defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
     base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
     genome = base["genome"].to_dict()
     for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target")):
@@ -152,6 +153,8 @@ def config_from_args(args: argparse.Namespace):
         env_kwargs["batch_size"] = args.batch_size
     if args.steps is not None:
         env_kwargs["max_steps"] = args.steps
+    if args.data_dir is not None:
+        env_kwargs["data_dir"] = args.data_dir
     env_kwargs.update(dict(args.env_arg))
     fields = {"genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (("env", "env"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"), ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads")):

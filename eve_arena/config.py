@@ -66,6 +66,17 @@ class ArenaConfig:
         self.tournament.validate(self.population)
         self.make_strategy()  # validates the strategy's settings now, before any work
 
+    @classmethod
+    def for_env(cls, env: str = DEFAULT_ENV, **overrides) -> "ArenaConfig":
+        """The defaults that suit ``env`` (its genome shape, batch, champion picking), then ``overrides``."""
+        from eve_arena.envs import ENV_DEFAULTS
+
+        fields = {"env": env}
+        for key, value in ENV_DEFAULTS.get(env, {}).items():
+            fields[key] = GenomeSpec(**{**GenomeSpec().to_dict(), "encoding": "fourier", **value}) if key == "genome" else value
+        fields.update(overrides)
+        return cls(**fields)
+
     def make_strategy(self):
         known = {f.name for f in dataclasses.fields(STRATEGIES[self.strategy])}
         unknown = set(self.strategy_kwargs) - known

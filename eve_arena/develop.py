@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from eve_arena.genome import GenomeSpec, coordinate_table, output_gains
+from eve_arena.genome import GenomeSpec, coordinate_table, output_gains, subspace_basis
 from eve_arena.mlp import Layers, forward, unflatten
 
 
@@ -30,6 +30,10 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
 
 def develop_flat(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
     """``(P, genome_size)`` genomes -> ``(P, target_size)`` target-net parameter rows."""
+    if spec.subspace:
+        raw_outputs(spec, genomes)  # shape check only
+        theta0, projection = subspace_basis(spec, genomes.device)
+        return theta0.to(genomes.dtype) + genomes @ projection.to(genomes.dtype)
     if spec.depth == 0:
         raw_outputs(spec, genomes)  # shape check only
         return genomes

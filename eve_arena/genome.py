@@ -43,6 +43,11 @@ class GenomeSpec:
     fresh hypernet builds a sensibly initialised net; none: raw outputs, as in the seed."""
     activation: str = "relu"
     """Hidden activation of the target net and of every hypernet."""
+    subspace: int = 0
+    """Depth 0 only: if > 0, the genome is a point in a random subspace of this dimension, and the
+    weights are a fixed random initialisation plus a fixed random projection of it (Li et al.
+    2018, "Measuring the intrinsic dimension of objective landscapes"): the baseline a
+    hypernet of the same parameter budget has to beat."""
     input_grid: tuple[int, int] | None = None
     """(height, width) of an image input (28, 28 for MNIST): the first layer's coordinates then
     say which pixel a weight reads. Only the target net (level 0) has one."""
@@ -68,6 +73,8 @@ class GenomeSpec:
             raise UserError(f"unknown output scaling {self.output_scaling!r}; choose one of {', '.join(OUTPUT_SCALINGS)}")
         if self.activation not in ACTIVATIONS:
             raise UserError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if self.subspace < 0 or (self.subspace and self.depth != 0):
+            raise UserError(f"subspace must be 0 (off) or a positive dimension with depth 0, got subspace={self.subspace} at depth {self.depth}")
         if self.fourier_features < 1 or self.fourier_scale <= 0:
             raise UserError("fourier_features must be >= 1 and fourier_scale > 0")
 
@@ -83,7 +90,7 @@ class GenomeSpec:
 
     @property
     def genome_size(self) -> int:
-        return self.levels[self.depth].num_params
+        return self.subspace or self.levels[self.depth].num_params
 
     @property
     def target_size(self) -> int:
@@ -97,6 +104,8 @@ class GenomeSpec:
         smooth in the coordinates and so correlated, and an uncalibrated shared offset would add
         up across a whole layer (at depth 2 it compounds into outputs of 1e4 and more).
         """
+        if self.subspace:
+            return torch.zeros(count, self.subspace)  # at the fixed random initialisation
         genomes = he_init(self.levels[self.depth], count, generator)
         if self.depth == 0:
             return genomes
@@ -138,6 +147,22 @@ def _cached_coords(spec: GenomeSpec, level: int, device: str) -> torch.Tensor:
         grid = spec.input_grid if level == 0 else None
         table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level, grid)
         _COORD_CACHE[key] = table.to(device)
+    return _COORD_CACHE[key]
+
+
+def subspace_basis(spec: GenomeSpec, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """``(theta0 (target_size,), projection (subspace, target_size))`` of a subspace genome.
+
+    theta0 is a He initialisation, the projection's rows are random unit vectors (as in Li et
+    al.), both drawn from ``encoding_seed`` so that the genome alone determines the net.
+    """
+    key = ("subspace", spec, str(device))
+    if key not in _COORD_CACHE:
+        g = torch.Generator().manual_seed(spec.encoding_seed)
+        theta0 = he_init(spec.levels[0], 1, g)[0]
+        projection = torch.randn(spec.subspace, spec.target_size, generator=g)
+        projection /= projection.norm(dim=1, keepdim=True)
+        _COORD_CACHE[key] = (theta0.to(device), projection.to(device))
     return _COORD_CACHE[key]
 
 

@@ -12,6 +12,13 @@ from eve_arena.errors import UserError
 
 NAMESPACE = "eve_arena"
 
+# The genome and run settings that suit each world, applied by ArenaConfig.for_env before the
+# user's own options.
+MNIST_GENOME = {"target": (784, 10, 10, 10), "input_grid": (28, 28), "encoding": "fourier", "fourier_features": 32, "fourier_scale": 2.0, "hyper_hidden": ((36, 36), (36, 36))}
+ENV_DEFAULTS = {
+    f"{NAMESPACE}/mnist-v0": {"genome": MNIST_GENOME, "env_kwargs": {"batch_size": 256, "max_steps": 1}, "champion_by": "heldout", "heldout_pool": 8},
+}
+
 _OURS = {
     f"{NAMESPACE}/toy_linear-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "linear"}, "the seed's toy task 10x + 2 as a k-agent regression contest"),
     f"{NAMESPACE}/toy_quadratic-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "quadratic"}, "the seed's toy task 10x^2 + 2 as a k-agent regression contest"),
