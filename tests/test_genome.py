@@ -83,3 +83,29 @@ def test_wrong_genome_width_is_rejected():
         develop_flat(spec, torch.zeros(2, spec.genome_size + 1))
     with pytest.raises(ValueError):
         unflatten(torch.zeros(1, 3), MLPShape((1, 1, 1)))
+
+
+def test_subspace_genome_is_init_plus_projection():
+    spec = GenomeSpec(depth=0, subspace=12)
+    genomes = spec.init(3, torch.Generator().manual_seed(0))
+    assert genomes.shape == (3, 12) and not genomes.any()
+    base = develop_flat(spec, genomes)
+    assert torch.equal(base[0], base[1])  # the zero genome is the fixed random initialisation
+    moved = genomes.clone()
+    moved[2, 5] = 1.0
+    step = develop_flat(spec, moved)[2] - base[2]
+    assert step.norm().item() == pytest.approx(1.0, rel=1e-5)  # projection rows are unit vectors
+    assert torch.equal(develop_flat(spec, moved), develop_flat(GenomeSpec(depth=0, subspace=12), moved))  # fixed by the seed
+    with pytest.raises(UserError, match="subspace"):
+        GenomeSpec(depth=1, subspace=12)
+
+
+def test_pixel_coordinates_follow_the_image_grid():
+    spec = GenomeSpec(target=(784, 10, 10), depth=1, encoding="normalized", input_grid=(28, 28))
+    table = coordinates.encode(spec.levels[0], "normalized", input_grid=(28, 28))
+    assert table.shape[1] == spec.levels[1].sizes[0]
+    first_unit = table[:784, -2:]  # weights of unit 0 over the 784 pixels
+    assert first_unit[0].tolist() == [-1.0, -1.0] and first_unit[783].tolist() == [1.0, 1.0]
+    assert first_unit[27].tolist() == [-1.0, 1.0]  # end of the first image row
+    with pytest.raises(UserError, match="input grid"):
+        GenomeSpec(target=(100, 10), input_grid=(28, 28))
