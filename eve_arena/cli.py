@@ -94,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hall-every", type=_positive_int, help="a champion enters the hall every N generations (default 5)")
     t.add_argument("--hall-opponents", type=_non_negative_int, help="hall-of-fame members in each match (default 2)")
     t.add_argument("--baseline", action="append", default=None, help="reference agent in every match: constant, backprop or module:Class (repeatable)")
-    t.add_argument("--sigma", type=_non_negative_float, help="initial mutation std (default 0.03)")
+    t.add_argument("--strategy", help="ga (default), pgpe or cmaes")
+    t.add_argument("--strategy-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a strategy setting, e.g. center_lr=0.02 for pgpe (repeatable)")
+    t.add_argument("--sigma", type=_non_negative_float, help="GA: initial mutation std (default 0.03)")
     t.add_argument("--sigma-decay", type=_non_negative_float, help="per-generation factor on sigma, in (0, 1] (default 0.997)")
     t.add_argument("--sigma-min", type=_non_negative_float, help="floor of the annealed sigma (default 0.003)")
     t.add_argument("--elite", type=_non_negative_int, help="individuals copied unchanged (default 4)")
@@ -148,6 +150,7 @@ def config_from_args(args: argparse.Namespace):
     for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover"):
         if getattr(args, arg) is not None:
             strategy_kwargs[arg] = getattr(args, arg)
+    strategy_kwargs.update(dict(args.strategy_arg))
     env_kwargs = dict(base["env_kwargs"])
     if args.batch_size is not None:
         env_kwargs["batch_size"] = args.batch_size
@@ -157,7 +160,7 @@ def config_from_args(args: argparse.Namespace):
         env_kwargs["data_dir"] = args.data_dir
     env_kwargs.update(dict(args.env_arg))
     fields = {"genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
-    for arg, field in (("env", "env"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"), ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads")):
+    for arg, field in (("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"), ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads")):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)
     if args.baseline:

@@ -35,8 +35,8 @@ class ArenaConfig:
     baselines: tuple[str, ...] = ()
     """Reference agents in every match: constant, backprop, or a plug-in module:Class."""
     strategy: str = "ga"
-    strategy_kwargs: dict = field(default_factory=lambda: {"elite": 4, "parent_fraction": 0.5, "crossover": 0.5, "sigma": 0.03, "sigma_decay": 0.997, "sigma_min": 0.003})
-    """Settings of the strategy (for the GA: elite, parent_fraction, sigma, ...)."""
+    strategy_kwargs: dict = field(default_factory=dict)
+    """Settings of the strategy that differ from its defaults (GA: elite, sigma, ...; pgpe: center_lr, stdev, ...)."""
     champion_by: str = "rating"
     """How the generation's champion is picked: rating (highest ordinal) or heldout (lowest loss on
     the task's held-out split among the ``heldout_pool`` best-rated; never the test split)."""

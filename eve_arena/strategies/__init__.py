@@ -7,4 +7,4 @@ from eve_arena.strategies.ga import GAState, GeneticAlgorithm
 
 STRATEGIES = {"ga": GeneticAlgorithm, "pgpe": PGPE, "cmaes": CMAES}
 
-__all__ = ["STRATEGIES", "CMAES", "CMAState", "GAState", "GeneticAlgorithm", "PGPE", "PGPEState", "Strategy"]
+__all__ = ["CMAES", "PGPE", "STRATEGIES", "CMAState", "GAState", "GeneticAlgorithm", "PGPEState", "Strategy"]

@@ -9,6 +9,7 @@ its id), which lets the tournament carry ratings across generations.
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple, Protocol
 
 import torch
@@ -29,3 +30,20 @@ def clean_fitness(fitness: torch.Tensor) -> torch.Tensor:
     """NaN fitness (a broken genome) ranks below everything, so it is never selected."""
     fitness = fitness.to(torch.float64)
     return torch.where(torch.isnan(fitness), torch.full_like(fitness, -torch.inf), fitness)
+
+
+def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
+    """``(P,)`` float64 ranks scaled to [-0.5, 0.5], best highest; ties (and NaNs) share their mean rank."""
+    fitness = clean_fitness(fitness)
+    ranks = torch.empty_like(fitness)
+    ranks[torch.argsort(fitness, stable=True)] = torch.arange(len(fitness), dtype=fitness.dtype)
+    _, group, counts = torch.unique(fitness, return_inverse=True, return_counts=True)
+    ranks = torch.zeros(len(counts), dtype=fitness.dtype).index_add_(0, group, ranks)[group] / counts[group]
+    return ranks / max(len(fitness) - 1, 1) - 0.5
+
+
+def first_generator(genomes: torch.Tensor) -> torch.Generator:
+    """``init`` gets no generator: its first sample is seeded by the initial genomes' bytes,
+    which the arena draws from the run's seed (same genomes, same first population)."""
+    digest = hashlib.sha256(genomes.detach().cpu().contiguous().numpy().tobytes()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)

@@ -8,13 +8,14 @@ PGPE (``algorithms/functional/funcpgpe.py`` with its defaults ``optimizer="clipu
 ``ranking_method="centered"``, ``symmetric=True``), the peer we compare against.
 
 Rows ``2k`` and ``2k + 1`` of a population are ``center + d_k`` and ``center - d_k`` with
-``d_k ~ N(0, diag(stdev^2))``. The first center is ``genomes[0]``: one properly initialised
-network, whereas the mean of P independent initialisations shrinks every weight by ~1/sqrt(P).
+``d_k ~ N(0, diag(stdev^2))``. The first center is ``genomes[0]``: one properly initialised network,
+whereas the mean of P independent initialisations shrinks every weight by ~1/sqrt(P). One addition
+to EvoTorch's PGPE: a generation in which every candidate broke (NaN or -inf fitness) steps the
+center back instead of letting momentum carry it on into the broken region, where it would stay.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
@@ -22,7 +23,7 @@ from typing import ClassVar, NamedTuple
 import torch
 
 from eve_arena.errors import UserError
-from eve_arena.strategies.base import clean_fitness
+from eve_arena.strategies.base import centered_ranks, clean_fitness, first_generator
 
 
 class PGPEState(NamedTuple):
@@ -41,32 +42,15 @@ class PGPEState(NamedTuple):
     """Root mean square of ``stdev``, reported as the ``strategy/sigma`` metric."""
 
 
-def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
-    """``(P,)`` float64 ranks scaled to [-0.5, 0.5], best highest; ties (and NaNs) share their mean rank."""
-    fitness = clean_fitness(fitness)
-    ranks = torch.empty_like(fitness)
-    ranks[torch.argsort(fitness, stable=True)] = torch.arange(len(fitness), dtype=fitness.dtype)
-    _, group, counts = torch.unique(fitness, return_inverse=True, return_counts=True)
-    ranks = torch.zeros(len(counts), dtype=fitness.dtype).index_add_(0, group, ranks)[group] / counts[group]
-    return ranks / max(len(fitness) - 1, 1) - 0.5
-
-
-def first_generator(genomes: torch.Tensor) -> torch.Generator:
-    """``init`` gets no generator: its first sample is seeded by the initial genomes' bytes,
-    which the arena draws from the run's seed (same genomes, same first population)."""
-    digest = hashlib.sha256(genomes.detach().cpu().contiguous().numpy().tobytes()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
-
-
 @dataclass(frozen=True)
 class PGPE:
     state_type: ClassVar[type] = PGPEState
-    center_lr: float = 0.015
+    center_lr: float = 0.02
     """ClipUp step size: the length each normalised gradient adds to the velocity."""
     max_speed: float | None = None
     """Largest step of the center (ClipUp's clip); None means ``2 * center_lr`` (EvoTorch's default)."""
     momentum: float = 0.9
-    stdev: float = 0.03
+    stdev: float = 0.01
     """Initial per-dimension stdev (genomes are O(1): weights of a He-initialised net)."""
     stdev_lr: float = 0.1
     stdev_max_change: float = 0.2
@@ -76,19 +60,19 @@ class PGPE:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.stdev) and self.stdev > 0):
-            raise UserError(f"PGPE stdev must be a positive finite number, got {self.stdev}; try 0.03")
+            raise UserError(f"PGPE stdev must be a positive finite number, got {self.stdev}; try 0.01")
         if not (math.isfinite(self.center_lr) and self.center_lr > 0):
-            raise UserError(f"PGPE center_lr must be a positive finite number, got {self.center_lr}; try 0.015")
+            raise UserError(f"PGPE center_lr must be a positive finite number, got {self.center_lr}; try 0.02")
         if self.max_speed is not None and not (math.isfinite(self.max_speed) and self.max_speed > 0):
             raise UserError(f"PGPE max_speed must be a positive finite number or None, got {self.max_speed}")
         if not 0.0 <= self.momentum < 1.0:
             raise UserError(f"PGPE momentum must be in [0, 1), got {self.momentum}; try 0.9")
         if not (math.isfinite(self.stdev_lr) and self.stdev_lr >= 0):
             raise UserError(f"PGPE stdev_lr must be a non-negative finite number, got {self.stdev_lr}; try 0.1 (0 keeps stdev fixed)")
-        if not 0.0 < self.stdev_max_change <= 1.0:
-            raise UserError(f"PGPE stdev_max_change must be in (0, 1], got {self.stdev_max_change}; try 0.2")
-        if not 0.0 <= self.stdev_min <= self.stdev_max:
-            raise UserError(f"PGPE needs 0 <= stdev_min <= stdev_max, got {self.stdev_min} and {self.stdev_max}")
+        if not 0.0 < self.stdev_max_change < 1.0:
+            raise UserError(f"PGPE stdev_max_change must be in (0, 1), got {self.stdev_max_change}; try 0.2")
+        if not 0.0 <= self.stdev_min <= self.stdev <= self.stdev_max:
+            raise UserError(f"PGPE needs 0 <= stdev_min <= stdev <= stdev_max, got {self.stdev_min}, {self.stdev}, {self.stdev_max}")
 
     def init(self, genomes: torch.Tensor) -> PGPEState:
         p = len(genomes)
@@ -112,12 +96,17 @@ class PGPE:
         center_grad = ((plus - minus) / 2) @ noise / pairs
         stdev_grad = ((plus + minus) / 2) @ ((noise**2 - stdev**2) / stdev) / pairs
 
-        norm = torch.linalg.vector_norm(center_grad)
-        velocity = self.momentum * state.velocity + (self.center_lr * center_grad / norm if norm > 0 else 0.0)
-        speed, max_speed = torch.linalg.vector_norm(velocity), self.max_speed or 2 * self.center_lr
-        if speed > max_speed:
-            velocity = velocity * (max_speed / speed)
-        center = center + velocity
+        if bool((clean_fitness(fitness) == -torch.inf).all()):
+            # Every candidate broke: no gradient, and coasting on momentum would carry the center on
+            # into the broken region for good. Step back to where the last step came from, and stop.
+            center, velocity = center - state.velocity, torch.zeros_like(center)
+        else:  # ClipUp
+            norm = torch.linalg.vector_norm(center_grad)
+            velocity = self.momentum * state.velocity + (self.center_lr * center_grad / norm if norm > 0 else 0.0)
+            speed, max_speed = torch.linalg.vector_norm(velocity), self.max_speed or 2 * self.center_lr
+            if speed > max_speed:
+                velocity = velocity * (max_speed / speed)
+            center = center + velocity
 
         new_stdev = stdev + self.stdev_lr * stdev_grad
         new_stdev = torch.clamp(new_stdev, stdev * (1 - self.stdev_max_change), stdev * (1 + self.stdev_max_change))

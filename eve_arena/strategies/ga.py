@@ -31,16 +31,16 @@ class GAState(NamedTuple):
 @dataclass(frozen=True)
 class GeneticAlgorithm:
     state_type: ClassVar[type] = GAState
-    elite: int = 2
+    elite: int = 4
     """Best individuals copied unchanged into the next generation."""
-    parent_fraction: float = 0.25
+    parent_fraction: float = 0.5
     """Fraction of the population, best first, that may breed."""
-    sigma: float = 0.05
+    sigma: float = 0.03
     """Initial mutation std (genomes are O(1): weights of a He-initialised net)."""
-    sigma_decay: float = 1.0
+    sigma_decay: float = 0.997
     """Per-generation factor on sigma."""
-    sigma_min: float = 0.0
-    crossover: float = 0.0
+    sigma_min: float = 0.003
+    crossover: float = 0.5
     """Probability that a child is a uniform crossover of two parents before mutation."""
 
     def __post_init__(self) -> None:
