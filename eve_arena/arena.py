@@ -82,6 +82,7 @@ class Arena:
     def __init__(self, config: ArenaConfig, state: ArenaState | None = None):
         self.config = config
         self.spec = config.genome
+        torch.set_num_threads(config.threads)
         self.strategy = config.make_strategy()
         self.state = state if state is not None else initial_state(config)
         self._envs: dict[int, object] = {}

@@ -28,8 +28,20 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     return outputs
 
 
+CHUNK = 4
+"""Genomes developed together without autograd: a (P, N, hidden) intermediate for a whole large
+population runs to gigabytes of memory traffic; small blocks keep it in cache (on a 2-core CPU,
+blocks of 4 ran the MNIST hypernet at P = 256 in about 0.6 of the time of one block)."""
+
+
 def develop_flat(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
     """``(P, genome_size)`` genomes -> ``(P, target_size)`` target-net parameter rows."""
+    if not torch.is_grad_enabled() and spec.depth > 0 and len(genomes) > CHUNK:
+        return torch.cat([_develop_flat(spec, block) for block in genomes.split(CHUNK)])
+    return _develop_flat(spec, genomes)
+
+
+def _develop_flat(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
     if spec.subspace:
         raw_outputs(spec, genomes)  # shape check only
         theta0, projection = subspace_basis(spec, genomes.device)

@@ -77,12 +77,17 @@ def forward(layers: Layers, x: torch.Tensor, activation: str = "relu") -> torch.
         ``(P, B, out)``; hidden layers use ``activation``, the last layer is linear.
     """
     act = ACTIVATIONS[activation]
+    in_place = not torch.is_grad_enabled() and activation == "relu"
     h = x
     for index, (w, b) in enumerate(layers):
-        # matmul broadcasts a shared (B, in) batch against (P, in, out) without copying it P times.
-        h = torch.matmul(h, w.transpose(1, 2)) + b.unsqueeze(1)
+        if h.dim() == 2:
+            # A shared (B, in) batch broadcasts against (P, in, out) without being copied P times.
+            h = torch.matmul(h, w.transpose(1, 2)).add_(b.unsqueeze(1)) if in_place else torch.matmul(h, w.transpose(1, 2)) + b.unsqueeze(1)
+        else:
+            h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))  # bias fused into the matmul
         if index < len(layers) - 1:
-            h = act(h)
+            # Without autograd, work in place: these (P, B, hidden) tensors are the memory traffic.
+            h = h.relu_() if in_place else act(h)
     return h
 
 
