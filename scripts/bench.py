@@ -1,0 +1,305 @@
+"""Benchmark of the hot path: batched development and acting, FLOP/s, and tournament generations.
+
+    python scripts/bench.py                          # full run, a few minutes at most on 2 CPU cores
+    python scripts/bench.py --out results            # also writes results/bench.md and results/bench.json
+    python scripts/bench.py --threads 1              # one torch thread (what `eve-arena tournament` uses)
+    python scripts/bench.py --device cuda            # the same measurements on a GPU
+    python scripts/bench.py --quick --out /tmp/b     # smoke run (seconds), as the test does
+
+One run measures four things, so that the ratios compare numbers taken under the same load:
+
+1. ``predict(spec, genomes, x)`` (develop + act) of a population of MNIST hypernet genomes on a
+   batch of MNIST training images: batched over the whole population versus a Python loop over
+   single genomes (``genomes[i:i+1]``). The batched code should win by 20x or more.
+2. The GFLOP/s that the batched call achieves (FLOPs counted analytically) against this
+   machine's own dense float32 matmul GFLOP/s: the target is 50% or more.
+3. Seconds per generation of a real MNIST tournament (``Arena.step``) as the population grows:
+   growth should be no faster than linear.
+4. Generations per second of the default tournament (``ArenaConfig()``: the toy quadratic world).
+
+It prints a markdown table and then one JSON line. Timings are medians over repeats after
+warm-up runs (``time.perf_counter``, with a device synchronisation on CUDA). Numbers depend on the
+machine and on what else runs on it: the JSON records the load average and thread count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import itertools
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from eve_arena.arena import Arena
+from eve_arena.config import ArenaConfig
+from eve_arena.develop import predict
+from eve_arena.genome import GenomeSpec
+from eve_arena.tasks import MNISTTask
+
+
+@dataclass
+class Args:
+    device: str = "cpu"
+    """torch device to run on: cpu, cuda, cuda:1, ..."""
+    threads: int = 0
+    """torch intra-op threads (0: leave torch's default)"""
+    population: int = 256
+    """genomes developed and run in the batched-vs-loop and GFLOP/s measurements"""
+    batch_size: int = 256
+    """MNIST training images each net classifies in the batched-vs-loop measurement"""
+    repeats: int = 3
+    """timed repeats (the median is reported) of the batched call and of the per-agent loop"""
+    matmul_size: int = 2048
+    """side of the square float32 matmul that measures the machine's dense GFLOP/s"""
+    matmul_repeats: int = 7
+    """timed repeats of that matmul"""
+    arena_populations: tuple = (16, 64, 256, 1024)
+    """population sizes of the MNIST tournament generations"""
+    arena_generations: int = 3
+    """timed MNIST tournament generations per population, after one warm-up generation"""
+    toy_generations: int = 100
+    """timed generations of the default (toy quadratic) tournament, after a few warm-up ones"""
+    seed: int = 0
+    """seeds the genomes, the image batch and the arenas"""
+    data_dir: str = ""
+    """directory holding MNIST/raw/ (default: $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)"""
+    out: str = ""
+    """directory that receives bench.md and bench.json (default: print only)"""
+    quick: bool = False
+    """smoke run for tests: tiny populations and batches, one repeat, a few generations"""
+
+
+def parse_args() -> Args:
+    """Builds the command line from Args: one flag per field, its docstring as the help."""
+    body = ast.parse(inspect.getsource(Args)).body[0].body
+    helps = {a.target.id: b.value.value for a, b in itertools.pairwise(body) if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr)}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for f in fields(Args):
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
+        elif isinstance(f.default, tuple):
+            parser.add_argument(flag, type=int, nargs="+", default=f.default, help=f"{helps[f.name]} (default: {' '.join(map(str, f.default))})")
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default, help=f"{helps[f.name]} (default: {f.default})")
+    args = Args(**vars(parser.parse_args()))
+    args.arena_populations = tuple(args.arena_populations)
+    if args.quick:
+        args.population, args.batch_size, args.repeats = 16, 32, 1
+        args.matmul_size, args.matmul_repeats = 512, 3
+        args.arena_populations, args.arena_generations, args.toy_generations = (4, 8), 1, 3
+    for name in ("population", "batch_size", "repeats", "matmul_size", "matmul_repeats", "arena_generations", "toy_generations"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer")
+    if args.threads < 0 or min(args.arena_populations) < 3:  # the GA keeps 2 elites: populations need 3 or more
+        parser.error("--threads must be >= 0 and --arena-populations all >= 3")
+    return args
+
+
+# The project's MNIST hypernet (eve_arena.envs.MNIST_GENOME): a depth-1 Fourier-coordinate
+# hypernet (73 -> 36 -> 36 -> 1, 4,033 genes) that writes a 784-10-10-10 classifier (8,070 weights).
+MNIST_SPEC = GenomeSpec(target=(784, 10, 10, 10), depth=1, encoding="fourier", input_grid=(28, 28), hyper_hidden=((36, 36), (36, 36)), fourier_features=32, fourier_scale=2.0)
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_time(fn, repeats: int, warmup: int, device: torch.device) -> float:
+    """Median wall seconds of ``fn()`` over ``repeats`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        fn()
+    sync(device)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def develop_act_flops(spec: GenomeSpec, population: int, batch: int) -> tuple[int, int]:
+    """``(develop, act)`` multiply-add FLOPs of ``predict`` (2 per multiply-add; biases and activations not counted).
+
+    Develop: hypernet level l (l = depth .. 1) runs its MLP once per parameter of level l - 1 and
+    genome, so it costs ``2 * P * N_{l-1} * sum(in * out over level l's layers)``.
+    Act: the P target nets each read B inputs: ``2 * P * B * sum(in * out over the target's layers)``.
+    """
+    develop = 0
+    for level in range(spec.depth, 0, -1):
+        generated = spec.levels[level - 1].num_params
+        develop += 2 * population * generated * sum(o * i for o, i in spec.levels[level].layers)
+    act = 2 * population * batch * sum(o * i for o, i in spec.levels[0].layers)
+    return develop, act
+
+
+def arena_config(**overrides) -> tuple[ArenaConfig, list[str]]:
+    """An ArenaConfig of the fields that exist, and the names of those that do not (dropped)."""
+    known = {f.name for f in dataclasses.fields(ArenaConfig)}
+    dropped = sorted(set(overrides) - known)
+    return ArenaConfig(**{k: v for k, v in overrides.items() if k in known}), dropped
+
+
+def yes(ok: bool) -> str:
+    return "yes" if ok else "no"
+
+
+def fmt_s(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+if __name__ == "__main__":
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.data_dir:
+        os.environ["EVE_ARENA_DATA"] = args.data_dir
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+    load_before = os.getloadavg()
+    bench_started = time.perf_counter()
+    meta = {
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "quick": args.quick,
+        "loadavg_start": [round(x, 2) for x in load_before],
+    }
+
+    # --- 1. batched vs per-agent loop: predict (develop + act) of P genomes on B MNIST images ---
+    spec = MNIST_SPEC
+    genomes = spec.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
+    images, _ = MNISTTask(args.data_dir or None).sample(np.random.default_rng(args.seed), args.batch_size)
+    x = torch.tensor(images, device=device)  # a copy: the task's arrays are read-only
+    with torch.no_grad():
+        batched_s = median_time(lambda: predict(spec, genomes, x), args.repeats, warmup=1, device=device)
+
+        def loop() -> None:
+            for i in range(args.population):
+                predict(spec, genomes[i : i + 1], x)
+
+        for i in range(min(8, args.population)):  # warm-up: a few single-genome calls
+            predict(spec, genomes[i : i + 1], x)
+        loop_s = median_time(loop, args.repeats, warmup=0, device=device)
+    batched = {
+        "population": args.population,
+        "batch": args.batch_size,
+        "genome_size": spec.genome_size,
+        "target_size": spec.target_size,
+        "batched_s": batched_s,
+        "loop_s": loop_s,
+        "speedup": loop_s / batched_s,
+        "target_speedup": 20.0,
+    }
+    print(f"[1] batched {fmt_s(batched_s)}, loop {fmt_s(loop_s)}: {batched['speedup']:.1f}x", flush=True)
+
+    # --- 2. achieved GFLOP/s of develop + act against this machine's dense matmul GFLOP/s ---
+    develop_flop, act_flop = develop_act_flops(spec, args.population, args.batch_size)
+    a = torch.randn(args.matmul_size, args.matmul_size, device=device)
+    b = torch.randn(args.matmul_size, args.matmul_size, device=device)
+    matmul_s = median_time(lambda: torch.mm(a, b), args.matmul_repeats, warmup=2, device=device)
+    del a, b
+    achieved = (develop_flop + act_flop) / batched_s / 1e9
+    peak = 2 * args.matmul_size**3 / matmul_s / 1e9
+    flops = {
+        "develop_gflop": develop_flop / 1e9,
+        "act_gflop": act_flop / 1e9,
+        "develop_act_gflops": achieved,
+        "matmul_size": args.matmul_size,
+        "matmul_gflops": peak,
+        "fraction_of_matmul": achieved / peak,
+        "target_fraction": 0.5,
+    }
+    print(f"[2] develop+act {achieved:.1f} GFLOP/s, matmul {peak:.1f} GFLOP/s: {achieved / peak:.0%}", flush=True)
+
+    # --- 3. seconds per MNIST tournament generation as the population grows ---
+    times, dropped = [], []
+    for population in args.arena_populations:
+        config, dropped = arena_config(
+            env="eve_arena/mnist-v0", genome=spec, env_kwargs={"batch_size": 256, "max_steps": 1}, population=population, hall_of_fame=0,
+            champion_by="heldout", heldout_pool=4, strategy="ga", strategy_kwargs={"elite": 2}, seed=args.seed, device=args.device,
+        )
+        arena = Arena(config)
+        times.append(median_time(arena.step, args.arena_generations, warmup=1, device=device))
+        print(f"[3] population {population}: {fmt_s(times[-1])} per generation", flush=True)
+        del arena
+    pops = list(args.arena_populations)
+    scaling = {
+        "populations": pops,
+        "seconds_per_generation": times,
+        "seconds_per_member": [t / p for t, p in zip(times, pops)],
+        "time_ratio": times[-1] / times[0],
+        "population_ratio": pops[-1] / pops[0],
+        "dropped_config_fields": dropped,
+    }
+
+    # --- 4. generations per second of the default tournament (toy quadratic world) ---
+    arena = Arena(ArenaConfig(seed=args.seed, device=args.device))
+    for _ in range(3):  # warm-up
+        arena.step()
+    sync(device)
+    started = time.perf_counter()
+    for _ in range(args.toy_generations):
+        arena.step()
+    sync(device)
+    toy_s = time.perf_counter() - started
+    default_config = ArenaConfig()
+    toy = {
+        "env": default_config.env,
+        "population": default_config.population,
+        "generations": args.toy_generations,
+        "seconds": toy_s,
+        "generations_per_second": args.toy_generations / toy_s,
+    }
+    print(f"[4] default tournament: {toy['generations_per_second']:.2f} generations/s", flush=True)
+
+    meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    meta["wall_s"] = time.perf_counter() - bench_started
+    results = {"meta": meta, "batched_vs_loop": batched, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy}
+
+    # --- report: a markdown table, then one JSON line ---
+    P, B = args.population, args.batch_size
+    rows = [
+        (f"develop+act, P={P}, B={B}: batched", fmt_s(batched_s), ""),
+        (f"develop+act, P={P}, B={B}: loop over single genomes", fmt_s(loop_s), ""),
+        ("batched speed-up", f"{batched['speedup']:.1f}x", f">= 20x: {yes(batched['speedup'] >= 20)}"),
+        ("develop+act throughput", f"{achieved:.1f} GFLOP/s ({flops['develop_gflop'] + flops['act_gflop']:.2f} GFLOP)", ""),
+        (f"dense matmul {args.matmul_size}x{args.matmul_size} float32", f"{peak:.1f} GFLOP/s", ""),
+        ("develop+act / matmul", f"{flops['fraction_of_matmul']:.0%}", f">= 50%: {yes(flops['fraction_of_matmul'] >= 0.5)}"),
+    ]
+    for p, t in zip(pops, times):
+        rows.append((f"MNIST tournament generation, P={p}", fmt_s(t), f"{t / p * 1e3:.2f} ms/member"))
+    rows.append((f"time(P={pops[-1]}) / time(P={pops[0]})", f"{scaling['time_ratio']:.1f}x", f"<= {scaling['population_ratio']:.0f}x (linear): {yes(scaling['time_ratio'] <= scaling['population_ratio'])}"))
+    rows.append((f"default tournament (toy, P={toy['population']}), {args.toy_generations} generations", f"{toy['generations_per_second']:.2f} gen/s", f"{fmt_s(toy_s / args.toy_generations)}/gen"))
+    lines = ["| measurement | value | target / note |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines.append("")
+    lines.append(f"{meta['device']} ({meta['device_name']}), torch {meta['torch']}, torch threads: {meta['threads']}, load average {meta['loadavg_start'][0]:.2f} at start, {meta['loadavg_end'][0]:.2f} at end; {meta['wall_s']:.0f} s in all.")
+    if dropped:
+        lines.append(f"ArenaConfig has no field(s) {', '.join(dropped)}: dropped from the tournament config.")
+    lines.append(f"Made by `{meta['command']}`.")
+    table = "\n".join(lines)
+    line = json.dumps(results)
+    print(table)
+    print(line)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "bench.md").write_text(table + "\n")
+        (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,0 +1,38 @@
+"""scripts/reproduce_seed.py on a tiny budget: it runs end to end and writes every output."""
+
+import csv
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_seed.py"
+COLUMNS = ["chapter", "config", "task", "seed", "genome_params", "target_params", "test_mse"]
+RUNS = {("1", "direct"), ("2", "seed"), ("2", "fourier"), ("5", "fourier")}
+
+
+def test_quick_run_writes_csv_table_and_plots(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "CLAIM PASS" in proc.stdout or "CLAIM FAIL" in proc.stdout
+
+    with open(tmp_path / "results.csv", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == COLUMNS
+        rows = list(reader)
+    assert len(rows) == len(RUNS) * 2 * 2  # chapter/configs x tasks x 2 quick seeds
+    assert {(r["chapter"], r["config"]) for r in rows} == RUNS
+    assert {r["task"] for r in rows} == {"linear", "quadratic"}
+    assert {r["seed"] for r in rows} == {"0", "1"}
+    for r in rows:
+        assert int(r["genome_params"]) > 0 and int(r["target_params"]) == 46
+        assert math.isfinite(float(r["test_mse"])) and float(r["test_mse"]) >= 0
+    direct = [r for r in rows if r["config"] == "direct"]
+    assert all(r["genome_params"] == r["target_params"] for r in direct)
+
+    table = (tmp_path / "results.md").read_text()
+    assert table.count("\n| ") == 1 + len(RUNS) * 2  # header + one row per chapter/config/task
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert pngs == ["chapter1_direct.png", "chapter2_fourier.png", "chapter2_seed.png", "chapter5_fourier.png"]
+    assert all((tmp_path / p).stat().st_size > 10_000 for p in pngs)
+    assert not list(tmp_path.glob("*.tmp*"))
