@@ -128,3 +128,16 @@ def test_a_genome_that_cannot_drive_the_env_is_refused_before_any_work(tiny_conf
         Arena(tiny_config(genome=GenomeSpec(target=(3, 5, 1))))
     with pytest.raises(UserError, match="wants 1 outputs per row but the genome's net gives 2"):
         Arena(tiny_config(genome=GenomeSpec(target=(1, 5, 2))))
+
+
+def test_mnist_tournament_picks_its_champion_on_the_validation_split():
+    from eve_arena.config import ArenaConfig
+
+    config = ArenaConfig.for_env("eve_arena/mnist-v0", population=8, hall_of_fame=2, hall_every=1, env_kwargs={"batch_size": 32, "max_steps": 1, "train_limit": 2000}, heldout_pool=3)
+    assert config.genome.target == (784, 10, 10, 10) and config.genome.genome_size <= config.genome.target_size // 2
+    arena = Arena(config)
+    for _ in range(2):
+        metrics = arena.step()
+    assert 0.0 <= metrics["champion/heldout_accuracy"] <= 1.0
+    assert metrics["champion/heldout_loss"] == min(metrics["champion/heldout_loss"], metrics["population/heldout_loss_best"])
+    assert {"population/match_loss_median", "population/match_accuracy_median"} <= set(metrics)

@@ -1,0 +1,1 @@
+"""Agents that play in matches: genome-carrying teams, reference baselines, plug-in agents."""
