@@ -17,6 +17,9 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
+HAVE_MNIST = bool(os.environ.get("EVE_ARENA_DATA")) and (Path(os.environ["EVE_ARENA_DATA"]) / "MNIST" / "raw").is_dir()
+needs_mnist = pytest.mark.skipif(not HAVE_MNIST, reason="MNIST not found: set EVE_ARENA_DATA to a directory holding MNIST/raw/ (CI uses ../shared/data)")
+
 
 @pytest.fixture
 def tiny_config():

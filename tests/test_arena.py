@@ -14,7 +14,15 @@ from safetensors.torch import load_file
 from eve_arena import checkpoint
 from eve_arena.arena import Arena
 from eve_arena.errors import UserError
-from eve_arena.run import CHAMPION_FILE, CHECKPOINT_DIR, load_run, read_metrics, run_arena, start_run
+from eve_arena.run import (
+    CHAMPION_FILE,
+    CHECKPOINT_DIR,
+    load_run,
+    read_metrics,
+    run_arena,
+    start_run,
+)
+from tests.conftest import needs_mnist
 
 
 def test_evolution_improves_the_champion(tiny_config):
@@ -130,6 +138,7 @@ def test_a_genome_that_cannot_drive_the_env_is_refused_before_any_work(tiny_conf
         Arena(tiny_config(genome=GenomeSpec(target=(1, 5, 2))))
 
 
+@needs_mnist
 def test_mnist_tournament_picks_its_champion_on_the_validation_split():
     from eve_arena.config import ArenaConfig
 

@@ -13,7 +13,9 @@ with warnings.catch_warnings():
     from pettingzoo.test import parallel_api_test, parallel_seed_test, render_test
     from pettingzoo.utils.conversions import parallel_to_aec
 
-ENV_IDS = sorted(registered())
+from tests.conftest import needs_mnist  # noqa: E402
+
+ENV_IDS = [pytest.param(env_id, marks=needs_mnist) if "mnist" in env_id else env_id for env_id in sorted(registered())]
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
