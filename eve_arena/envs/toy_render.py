@@ -17,6 +17,7 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # the banner would land in CLI output
 import pygame  # noqa: E402
 
+from eve_arena.envs.canvas import Canvas, load_fonts  # noqa: E402
 from eve_arena.envs.scoreboard import FAINT_INK, INK, agent_colours, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
 
 WIDTH, HEIGHT = 860, 480
@@ -58,45 +59,23 @@ class ToyRenderer:
     """Draws toy-regression frames; one per env, made on the env's first ``render()``."""
 
     def __init__(self, agent_ids: list[str], render_mode: str, fps: int):
-        if render_mode not in ("human", "rgb_array"):
-            raise ValueError(f"render_mode must be 'human' or 'rgb_array', got {render_mode!r}")
+        self._canvas = Canvas((WIDTH, HEIGHT), render_mode, fps)
         self.render_mode = render_mode
-        self.fps = fps
         self.colours = agent_colours(agent_ids)
-        self._canvas = pygame.Surface((WIDTH, HEIGHT))
-        self._window: pygame.Surface | None = None
-        self._clock: pygame.time.Clock | None = None
         self._fonts: dict[str, pygame.font.Font] = {}
 
     # -- public API ------------------------------------------------------------------------
     def draw(self, frame: dict) -> np.ndarray | None:
         self._paint(frame)
-        if self.render_mode == "rgb_array":
-            return np.ascontiguousarray(pygame.surfarray.array3d(self._canvas).transpose(1, 0, 2))
-        if self._window is None:
-            pygame.display.init()
-            self._window = pygame.display.set_mode((WIDTH, HEIGHT))
-            self._clock = pygame.time.Clock()
-        pygame.display.set_caption(f"eve-arena: {frame.get('title', '')}")
-        self._window.blit(self._canvas, (0, 0))
-        pygame.event.pump()  # without it the OS marks the window unresponsive
-        pygame.display.flip()
-        self._clock.tick(self.fps)
-        return None
+        return self._canvas.present(str(frame.get("title", "")))
 
     def close(self) -> None:
-        if self._window is not None:
-            pygame.display.quit()
-            self._window = None
-            self._clock = None
+        self._canvas.close()
 
     # -- drawing ---------------------------------------------------------------------------
     def _font(self, kind: str) -> pygame.font.Font:
         if not self._fonts:
-            if not pygame.font.get_init():
-                pygame.font.init()
-            # pygame's bundled font: no system font scan, same look on every machine.
-            self._fonts = {"title": pygame.font.Font(None, 28), "body": pygame.font.Font(None, 21), "tick": pygame.font.Font(None, 19)}
+            self._fonts = load_fonts({"title": 28, "body": 21, "tick": 19})
         return self._fonts[kind]
 
     def _colour(self, agent: str) -> tuple[int, int, int]:
@@ -105,7 +84,7 @@ class ToyRenderer:
         return self.colours[agent]
 
     def _paint(self, frame: dict) -> None:
-        surf = self._canvas
+        surf = self._canvas.surface
         surf.fill(BACKGROUND)
         x = np.asarray(frame.get("x", ()), dtype=np.float64).ravel()
         y = frame.get("y")
