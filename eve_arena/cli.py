@@ -137,7 +137,8 @@ def config_from_args(args: argparse.Namespace):
     for arg, field in (("match_size", "match_size"), ("rounds", "rounds"), ("hall_opponents", "hall_of_fame_opponents")):
         if getattr(args, arg) is not None:
             tournament[field] = getattr(args, arg)
-    strategy_kwargs = dict(base["strategy_kwargs"])
+    # A world's default strategy settings belong to its default strategy only.
+    strategy_kwargs = dict(base["strategy_kwargs"]) if args.strategy in (None, base["strategy"]) else {}
     for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover"):
         if getattr(args, arg) is not None:
             strategy_kwargs[arg] = getattr(args, arg)
@@ -150,7 +151,7 @@ def config_from_args(args: argparse.Namespace):
     if args.data_dir is not None:
         env_kwargs["data_dir"] = args.data_dir
     env_kwargs.update(dict(args.env_arg))
-    fields = {"genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
+    fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"), ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads")):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from eve_arena.cli import main
+from tests.conftest import needs_mnist
 
 CLI = [sys.executable, "-m", "eve_arena.cli"]
 TINY = ["--population", "8", "--generations", "6", "--batch-size", "16", "--steps", "2", "--checkpoint-every", "3", "--hall-every", "2", "--no-progress"]
@@ -79,3 +80,14 @@ def test_corrupted_config_is_a_clear_error(tmp_path):
     (run / "config.json").write_text("{not json")
     proc = run_cli("resume", str(run))
     assert proc.returncode == 2 and "config.json is not valid JSON" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@needs_mnist
+def test_a_worlds_defaults_reach_the_run_and_user_options_override_them(tmp_path):
+    from eve_arena.cli import build_parser, config_from_args
+
+    config = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0"]))
+    assert (config.strategy, config.champion_by, config.genome.target) == ("pgpe", "heldout", (784, 10, 10, 10))
+    assert config.strategy_kwargs == {"center_lr": 0.05, "stdev": 0.05}
+    other = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0", "--strategy", "ga", "--population", "32"]))
+    assert (other.strategy, other.strategy_kwargs, other.population, other.champion_by) == ("ga", {}, 32, "heldout")
