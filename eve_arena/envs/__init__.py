@@ -16,7 +16,7 @@ NAMESPACE = "eve_arena"
 # user's own options.
 MNIST_GENOME = {"target": (784, 10, 10, 10), "input_grid": (28, 28), "encoding": "fourier", "fourier_features": 32, "fourier_scale": 2.0, "hyper_hidden": ((36, 36), (36, 36))}
 ENV_DEFAULTS = {
-    # PGPE reached 83.5% test accuracy in 8 minutes where the GA's toy settings stalled near 20%.
+    # On MNIST, PGPE climbs steadily where the GA with its toy settings stalls near chance.
     f"{NAMESPACE}/mnist-v0": {
         "genome": MNIST_GENOME, "env_kwargs": {"batch_size": 256, "max_steps": 1}, "champion_by": "heldout", "heldout_pool": 8,
         "strategy": "pgpe", "strategy_kwargs": {"center_lr": 0.05, "stdev": 0.05},
