@@ -30,10 +30,12 @@ class GenomeTeam:
     @torch.no_grad()
     def act(self, observations: list, action_space) -> list:
         in_features = self.spec.target[0]
-        inputs = [observation_inputs(o, in_features) for o in observations]
-        # Matches usually show every agent the same batch: run it once, shared by all k nets.
-        if all(o is observations[0] for o in observations) or all(np.array_equal(x, inputs[0]) for x in inputs[1:]):
-            x = torch.tensor(inputs[0], device=self.device)
+        first = observation_inputs(observations[0], in_features)
+        # Matches usually show every agent the same batch: read it once and run it once for all k
+        # nets; only differing observations are read one by one.
+        inputs = [first] if all(o is observations[0] for o in observations) else [first] + [observation_inputs(o, in_features) for o in observations[1:]]
+        if all(np.array_equal(x, first) for x in inputs[1:]):
+            x = torch.tensor(first, device=self.device)
         else:
             x = torch.tensor(np.stack(inputs), device=self.device)
         out = forward(self.layers, x, self.spec.activation)

@@ -84,9 +84,10 @@ class SupervisedArenaEnv(ParallelEnv):
         shape = self._action_space.shape
         preds = np.stack([check_action(a, actions[a], shape) for a in self.agents])  # (k, B, *out)
         invalid = ~np.isfinite(preds.reshape(len(self.agents), -1)).all(axis=1)
+        wide = preds.astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
-            losses = self.task.losses(preds.astype(np.float64), self._y)
-            extra = self.task.step_info(preds.astype(np.float64), self._y)
+            losses = self.task.losses(wide, self._y)
+            extra = self.task.step_info(wide, self._y)
         scored = penalised_losses(losses, invalid, floor=self.task.penalty_floor(self._y))
         rewards_arr = competitive_rewards(scored)
         self._step += 1
