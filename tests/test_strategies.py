@@ -158,6 +158,32 @@ def test_pgpe_steps_back_when_every_candidate_breaks():
     assert torch.equal(broken.stdev, state.stdev)
 
 
+def test_pgpe_with_adam_climbs_and_its_center_follows_a_live_torch_adam():
+    """Adam's moments and step count survive in the state: the centers equal one live optimizer's."""
+    pgpe = PGPE(optimizer="adam", center_lr=0.05, stdev=0.1)
+    state = pgpe.init(torch.zeros(32, 10))
+    live = torch.zeros(10, requires_grad=True)
+    opt = torch.optim.Adam([live], lr=0.05, betas=(0.9, 0.999), maximize=True)
+    for g in range(150):
+        fitness = -((state.population - 1) ** 2).sum(1)
+        utility = centered_ranks(fitness).to(torch.float32)
+        live.grad = ((utility[0::2] - utility[1::2]) / 2) @ (state.population[0::2] - state.center) / 16
+        opt.step()
+        state = pgpe.tell(state, fitness, torch.Generator().manual_seed(g))
+        torch.testing.assert_close(state.center, live.detach(), rtol=0, atol=1e-6)
+    assert state.steps == 150
+    assert -((state.center - 1) ** 2).sum() > -0.1  # from -10 at x = 0
+
+
+def test_pgpe_with_adam_steps_back_when_every_candidate_breaks():
+    pgpe = PGPE(optimizer="adam")
+    state = pgpe.init(torch.zeros(8, 3))
+    for g in range(3):
+        state = pgpe.tell(state, -((state.population - 1) ** 2).sum(1), torch.Generator().manual_seed(g))
+    broken = pgpe.tell(state, torch.full((8,), float("nan")), torch.Generator().manual_seed(3))
+    assert torch.equal(broken.center, state.center - state.last_step) and not broken.last_step.any()
+
+
 def test_centered_ranks_put_nan_last_and_share_ties():
     ranks = centered_ranks(torch.tensor([3.0, float("nan"), 1.0, float("nan"), 3.0]))
     assert ranks.tolist() == [0.375, -0.375, 0.0, -0.375, 0.375]
