@@ -101,14 +101,22 @@ class Arena:
         task = getattr(env, "task", None)
         return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
 
-    def _heldout(self, population: torch.Tensor, fitness: np.ndarray):
-        """Held-out scores of the ``heldout_pool`` best-rated members (all when 0), and their indices."""
+    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray):
+        """Held-out scores of the ``heldout_pool`` best-rated candidates (all when 0) plus ``always``, and their indices."""
         task = self.task()
         if task is None:
             return None, None
-        size = self.config.heldout_pool or len(population)
-        pool = np.argsort(-fitness, kind="stable")[:size]
-        return heldout_scores(self.spec, population[torch.from_numpy(pool)], task, self.config.device), pool
+        size = self.config.heldout_pool or len(candidates)
+        best_rated = np.argsort(-fitness, kind="stable")[:size]
+        pool = np.concatenate([best_rated, np.setdiff1d(always, best_rated)]).astype(np.int64)
+        return heldout_scores(self.spec, candidates[torch.from_numpy(pool)], task, self.config.device), pool
+
+    def _center(self, strategy_state) -> torch.Tensor:
+        """``(1, D)`` the strategy's center when it samples around one (PGPE, CMA-ES), else ``(0, D)``."""
+        center = getattr(self.strategy, "center", None)
+        if center is None:
+            return torch.empty(0, self.spec.genome_size)
+        return center(strategy_state).detach().to(torch.float32)[None]
 
     def step(self) -> dict:
         """Runs one generation and returns its metrics."""
@@ -116,18 +124,23 @@ class Arena:
         cfg, st = self.config, self.state
         rng, generator = generation_rngs(cfg.seed, st.generation)
         population, ids = self.strategy.ask(st.strategy_state)
-        p, h, b = len(population), len(st.hall_genomes), len(self.baselines)
-        everyone = torch.cat([population, st.hall_genomes])
-        baseline_seats = np.arange(p + h, p + h + b)
+        center = self._center(st.strategy_state)
+        p, h, c, b = len(population), len(st.hall_genomes), len(center), len(self.baselines)
+        # Seats: population, hall of fame, the strategy's center, baselines. The center plays every
+        # match and may become champion, but its rating is never told to the strategy.
+        everyone = torch.cat([population, st.hall_genomes, center])
+        center_seats = np.arange(p + h, p + h + c)
+        baseline_seats = np.arange(p + h + c, p + h + c + b)
         # The population is rated afresh each generation: carried ratings would let a long-lived
         # elite's accumulated mu outrank every newcomer forever. The hall of fame keeps its
         # ratings, so it anchors the scale from one generation to the next.
-        fresh_mu, fresh_sigma = ratings.fresh(p)
-        mu = np.concatenate([fresh_mu, st.hall_mu, st.baseline_mu])
-        sigma = np.concatenate([fresh_sigma, st.hall_sigma, st.baseline_sigma])
-        invalid = np.zeros(p + h + b, dtype=np.int64)
+        fresh_mu, fresh_sigma = ratings.fresh(p + c)
+        mu = np.concatenate([fresh_mu[:p], st.hall_mu, fresh_mu[p:], st.baseline_mu])
+        sigma = np.concatenate([fresh_sigma[:p], st.hall_sigma, fresh_sigma[p:], st.baseline_sigma])
+        invalid = np.zeros(p + h + c + b, dtype=np.int64)
         match_infos: dict[str, list[np.ndarray]] = {}
         for genome_seats in schedule(cfg.tournament, p, h, rng):
+            genome_seats = np.concatenate([genome_seats, center_seats])
             team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
             seats = np.concatenate([genome_seats, baseline_seats])
             env = self.env(len(seats))
@@ -138,17 +151,25 @@ class Arena:
                 match_infos.setdefault(key, []).append(values[seats < p])
         fitness = ratings.ordinal(mu[:p], sigma[:p])
         fitness[invalid[:p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
-        best = int(np.argmax(fitness))
-        held, pool = self._heldout(population, fitness)
+        # Champion candidates: the population, then the center.
+        candidate_seats = np.concatenate([np.arange(p), center_seats])
+        candidates = torch.cat([population, center])
+        candidate_ids = torch.cat([ids, torch.full((c,), -1 - st.generation, dtype=ids.dtype)])  # a center's id: minus its generation
+        standing = np.concatenate([fitness, ratings.ordinal(mu[center_seats], sigma[center_seats])])
+        standing[invalid[candidate_seats] > 0] = -np.inf
+        best = int(np.argmax(standing))
+        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c))
         if held is not None and cfg.champion_by == "heldout":
             best = int(pool[np.argmin(held["loss"])])
-        champion = population[best].clone()
+        champion = candidates[best].clone()
+        best_seat = int(candidate_seats[best])
         metrics = {
             "generation": st.generation,
-            "fitness/best": float(fitness[best]),
+            "fitness/best": float(fitness.max()),
             "fitness/median": float(np.median(fitness)),
-            "rating/champion_mu": float(mu[best]),
-            "rating/champion_sigma": float(sigma[best]),
+            "rating/champion_mu": float(mu[best_seat]),
+            "rating/champion_sigma": float(sigma[best_seat]),
+            "champion/is_center": int(best >= p),
             "population/invalid": int((invalid[:p] > 0).sum()),
             "hall_of_fame/size": h,
         }
@@ -168,13 +189,13 @@ class Arena:
             metrics["population/heldout_loss_best"] = float(held["loss"].min())
 
         hall = (st.hall_genomes, st.hall_ids, st.hall_generations, mu[p : p + h], sigma[p : p + h])
-        if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(ids[best]) not in set(st.hall_ids.tolist()):
+        if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(candidate_ids[best]) not in set(st.hall_ids.tolist()):
             keep = slice(max(0, h + 1 - cfg.hall_of_fame), None)
-            entry = (champion[None], ids[best : best + 1], torch.tensor([st.generation]), mu[best : best + 1], sigma[best : best + 1])
+            entry = (champion[None], candidate_ids[best : best + 1], torch.tensor([st.generation]), mu[best_seat : best_seat + 1], sigma[best_seat : best_seat + 1])
             hall = tuple((torch.cat if isinstance(old, torch.Tensor) else np.concatenate)([old, new])[keep] for old, new in zip(hall, entry))
 
         next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator)
-        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h :], sigma[p + h :], champion, np.array([mu[best], sigma[best]]))
+        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, np.array([mu[best_seat], sigma[best_seat]]))
         metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
         metrics["time/generation_s"] = time.perf_counter() - started
         return metrics

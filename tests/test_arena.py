@@ -47,6 +47,26 @@ def test_a_broken_genome_scores_worst_and_is_never_selected(tiny_config):
     assert 0 not in arena.state.strategy_state.ids[:2].tolist() and 1 not in arena.state.strategy_state.ids[:2].tolist()
 
 
+@pytest.mark.parametrize("strategy", ["pgpe", "cmaes"])
+def test_a_search_distributions_center_plays_and_can_be_champion(tiny_config, strategy):
+    """Samples this far from the center are garbage; the center (a calibrated net) beats them all."""
+    noisy = {"pgpe": {"stdev": 2.0}, "cmaes": {"sigma": 2.0}}[strategy]
+    arena = Arena(tiny_config(strategy=strategy, strategy_kwargs=noisy))
+    center = arena.strategy.center(arena.state.strategy_state).clone()
+    metrics = arena.step()
+    assert metrics["champion/is_center"] == 1
+    torch.testing.assert_close(arena.state.champion, center.to(torch.float32))
+    assert metrics["champion/heldout_loss"] < metrics["population/heldout_loss_median"]
+
+
+def test_a_ga_has_no_center_and_its_champion_is_a_member(tiny_config):
+    arena = Arena(tiny_config())
+    population = arena.state.strategy_state.population.clone()
+    metrics = arena.step()
+    assert metrics["champion/is_center"] == 0
+    assert (population == arena.state.champion).all(1).any()
+
+
 def test_baselines_enter_every_match_and_keep_their_rating(tiny_config):
     arena = Arena(tiny_config(baselines=("constant",)))
     arena.step()

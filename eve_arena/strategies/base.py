@@ -26,6 +26,18 @@ class Strategy(Protocol):
         """The next state, given ``fitness`` ``(P,)`` of ``ask``'s population; higher is better."""
 
 
+class SearchDistribution(Strategy, Protocol):
+    """A strategy that samples around a center (PGPE's center, CMA-ES's mean).
+
+    The center is its best guess, and it is not in the population it asks to be evaluated: every
+    sample carries exploration noise. The arena enters it in the tournament beside the population
+    (rated, a candidate champion, never told to the strategy).
+    """
+
+    def center(self, state) -> torch.Tensor:
+        """``(D,)`` the distribution's center."""
+
+
 def clean_fitness(fitness: torch.Tensor) -> torch.Tensor:
     """NaN fitness (a broken genome) ranks below everything, so it is never selected."""
     fitness = fitness.to(torch.float64)

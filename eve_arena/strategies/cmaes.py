@@ -93,6 +93,9 @@ class CMAES:
     def ask(self, state: CMAState) -> tuple[torch.Tensor, torch.Tensor]:
         return state.population, state.ids
 
+    def center(self, state: CMAState) -> torch.Tensor:
+        return state.mean.to(state.population.dtype)
+
     def tell(self, state: CMAState, fitness: torch.Tensor, generator: torch.Generator) -> CMAState:
         """The next state given ``fitness`` ``(P,)`` of ``ask``'s population (maximised; NaN ranks last)."""
         p = len(state.population)
