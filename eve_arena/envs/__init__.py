@@ -14,12 +14,16 @@ NAMESPACE = "eve_arena"
 
 # The genome and run settings that suit each world, applied by ArenaConfig.for_env before the
 # user's own options.
-MNIST_GENOME = {"target": (784, 10, 10, 10), "input_grid": (28, 28), "encoding": "fourier", "fourier_features": 32, "fourier_scale": 2.0, "hyper_hidden": ((36, 36), (36, 36))}
+MNIST_GENOME = {"target": (784, 10, 10, 10), "input_grid": (28, 28), "encoding": "fourier", "fourier_features": 32, "fourier_scale": 2.0, "hyper_hidden": ((24, 24), (24, 24))}
 ENV_DEFAULTS = {
-    # On MNIST, PGPE climbs steadily where the GA with its toy settings stalls near chance.
+    # MNIST (scripts/mnist_evolution.py measured these): PGPE climbs steadily where the GA with its
+    # toy settings stalls near chance, and Adam (EvoJAX's MNIST settings) climbs faster than ClipUp.
+    # A 24-24 hypernet (2,401 parameters) develops 1.7x faster than a 36-36 one and evolves at
+    # least as well per generation. Developing 8,070 weights per genome is matmul work that two
+    # threads share well (1.8x per generation on 2 cores), unlike the toy world's tiny nets.
     f"{NAMESPACE}/mnist-v0": {
-        "genome": MNIST_GENOME, "env_kwargs": {"batch_size": 256, "max_steps": 1}, "champion_by": "heldout", "heldout_pool": 8,
-        "strategy": "pgpe", "strategy_kwargs": {"center_lr": 0.05, "stdev": 0.05},
+        "genome": MNIST_GENOME, "env_kwargs": {"batch_size": 256, "max_steps": 1}, "champion_by": "heldout", "heldout_pool": 2, "threads": 2,
+        "strategy": "pgpe", "strategy_kwargs": {"optimizer": "adam", "center_lr": 0.006, "stdev": 0.04, "stdev_lr": 0.09},
     },
 }
 
