@@ -32,6 +32,13 @@ def run_cli(*args, check_ok=False):
         (["--sigma-decay", "0"], "sigma decay must be in (0, 1]"),
         (["--crossover", "1.5"], "crossover probability must be in [0, 1]"),
         (["--baseline", "oracle"], "unknown baseline 'oracle'"),
+        (["--strategy", "nes"], "unknown strategy 'nes'; choose one of ga, pgpe, cmaes"),
+        (["--strategy", "pgpe", "--population", "7"], "antithetic sampling needs an even population, got 7; use 8"),
+        (["--strategy", "pgpe", "--strategy-arg", "stdev=-0.1"], "PGPE stdev must be a positive finite number, got -0.1"),
+        (["--strategy", "pgpe", "--strategy-arg", "optimizer=sgd"], "unknown PGPE optimizer 'sgd'; choose one of clipup, adam"),
+        (["--strategy", "pgpe", "--strategy-arg", "velocity=1"], "unknown settings ['velocity'] for strategy 'pgpe'"),
+        (["--strategy", "cmaes", "--strategy-arg", "sigma=-1"], "CMA-ES sigma must be a positive finite number, got -1"),
+        (["--env", "eve_arena/mnist-v0", "--data-dir", "/nonexistent/mnist"], "MNIST not found in data dir /nonexistent/mnist (given): missing train-images-idx3-ubyte"),
         (["--baseline", "tests.test_tournament:WrongShapeAgent"], "agent 'wrong-shape' (seat agent_8) returned an action of shape (3,)"),
     ],
 )
@@ -88,6 +95,6 @@ def test_a_worlds_defaults_reach_the_run_and_user_options_override_them(tmp_path
 
     config = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0"]))
     assert (config.strategy, config.champion_by, config.genome.target) == ("pgpe", "heldout", (784, 10, 10, 10))
-    assert config.strategy_kwargs == {"center_lr": 0.05, "stdev": 0.05}
+    assert config.strategy_kwargs == {"optimizer": "adam", "center_lr": 0.006, "stdev": 0.04, "stdev_lr": 0.09} and config.threads == 2
     other = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0", "--strategy", "ga", "--population", "32"]))
     assert (other.strategy, other.strategy_kwargs, other.population, other.champion_by) == ("ga", {}, 32, "heldout")
