@@ -45,6 +45,7 @@ import torch
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
 from eve_arena.develop import predict
+from eve_arena.envs import MNIST_GENOME
 from eve_arena.genome import GenomeSpec
 from eve_arena.tasks import MNISTTask
 
@@ -108,9 +109,9 @@ def parse_args() -> Args:
     return args
 
 
-# The project's MNIST hypernet (eve_arena.envs.MNIST_GENOME): a depth-1 Fourier-coordinate
-# hypernet (73 -> 36 -> 36 -> 1, 4,033 genes) that writes a 784-10-10-10 classifier (8,070 weights).
-MNIST_SPEC = GenomeSpec(target=(784, 10, 10, 10), depth=1, encoding="fourier", input_grid=(28, 28), hyper_hidden=((36, 36), (36, 36)), fourier_features=32, fourier_scale=2.0)
+# The MNIST world's hypernet (eve_arena.envs.MNIST_GENOME): a depth-1 Fourier-coordinate
+# hypernet (73 -> 24 -> 24 -> 1, 2,401 genes) that writes a 784-10-10-10 classifier (8,070 weights).
+MNIST_SPEC = GenomeSpec(**MNIST_GENOME, depth=1)
 
 
 def sync(device: torch.device) -> None:

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import needs_mnist
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_seed.py"
 COLUMNS = ["chapter", "config", "task", "seed", "genome_params", "target_params", "test_mse"]
 RUNS = {("1", "direct"), ("2", "seed"), ("2", "fourier"), ("5", "fourier")}
@@ -36,3 +38,21 @@ def test_quick_run_writes_csv_table_and_plots(tmp_path):
     assert pngs == ["chapter1_direct.png", "chapter2_fourier.png", "chapter2_seed.png", "chapter5_fourier.png"]
     assert all((tmp_path / p).stat().st_size > 10_000 for p in pngs)
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+@needs_mnist
+def test_quick_mnist_run_writes_csv_table_and_plot(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--world", "mnist", "--quick", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(tmp_path / "mnist.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["config"] for r in rows} == {"direct", "hypernet", "hyper-hypernet", "subspace"} and len(rows) == 4 * 2
+    for r in rows:
+        assert int(r["target_params"]) == 8070 and 0.0 <= float(r["test_accuracy"]) <= 1.0
+        assert (r["config"] == "direct") == (int(r["genome_params"]) == 8070)
+    hypernet = next(r for r in rows if r["config"] == "hypernet")
+    assert all(r["genome_params"] == hypernet["genome_params"] for r in rows if r["config"] == "subspace")  # the same budget
+    assert 2 * int(hypernet["genome_params"]) <= 8070  # at most half the target's parameters
+    table = (tmp_path / "mnist.md").read_text()
+    assert table.count("\n| ") == 1 + 4 and "random-subspace genome of the same size" in table
+    assert (tmp_path / "mnist_training.png").stat().st_size > 10_000
