@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=_non_negative_int, help="seed of everything random in the run (default 0)")
     t.add_argument("--depth", type=int, choices=(0, 1, 2), help="0 direct, 1 hypernet, 2 hyper-hypernet (default 1)")
     t.add_argument("--encoding", choices=("seed", "normalized", "fourier"), help="coordinate encoding (default fourier)")
+    t.add_argument("--emit", choices=("weight", "column"), help="what one hypernet pass writes: a weight, or a whole column of a layer (default weight; MNIST: column)")
     t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1")
     t.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10")
     t.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")
@@ -128,7 +129,7 @@ def config_from_args(args: argparse.Namespace):
     defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
     base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
     genome = base["genome"].to_dict()
-    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target")):
+    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit")):
         if getattr(args, arg) is not None:
             genome[field] = getattr(args, arg)
     if args.hyper_hidden is not None:

@@ -12,6 +12,12 @@ row and outputs that one parameter. Encodings:
 - ``fourier``: the normalized row plus random Fourier features ``sin/cos(2 pi B z)`` of it
   (Tancik et al. 2020, "Fourier features let networks learn high frequency functions"), with
   ``B ~ N(0, scale^2)`` fixed by a seed so a genome is still only its vector.
+
+A hypernet may also emit a whole column per row (``columns=True``): one row per input unit of
+each layer (every weight that unit sends on) and one per layer's biases, each row answered with
+``max(out widths)`` values, of which a layer uses its first ``out`` (Ha et al. 2016 emit weight
+slices the same way). MNIST's first layer then needs 784 hypernet passes, not 7,840.
+``column_slots`` says where each parameter's value sits in those answers.
 """
 
 from __future__ import annotations
@@ -23,6 +29,29 @@ import torch
 from eve_arena.mlp import MLPShape
 
 ENCODINGS = ("seed", "normalized", "fourier")
+
+
+def column_fields(shape: MLPShape) -> torch.Tensor:
+    """``(rows, 5)`` the same tuples for column emission: per layer, its input columns then its bias row."""
+    rows = []
+    for layer, (_, inp) in enumerate(shape.layers):
+        zeros = torch.zeros(inp, dtype=torch.long)
+        rows.append(torch.stack([torch.ones(inp, dtype=torch.long), torch.full((inp,), layer), zeros, torch.arange(inp), zeros], 1))
+        rows.append(torch.tensor([[0, layer, 0, 0, 0]]))
+    return torch.cat(rows)
+
+
+def column_slots(shape: MLPShape) -> torch.Tensor:
+    """``(num_params,)`` for each parameter in flat order, its index in the ``(rows, width)`` column
+    answers flattened row-major, ``width = max(out widths)``: weight ``W[o, i]`` of a layer is slot
+    ``o`` of the row of input ``i``; bias ``b[o]`` is slot ``o`` of the layer's bias row."""
+    width = max(out for out, _ in shape.layers)
+    slots, first_row = [], 0
+    for out, inp in shape.layers:
+        o, i = torch.meshgrid(torch.arange(out), torch.arange(inp), indexing="ij")
+        slots += [((first_row + i) * width + o).reshape(-1), (first_row + inp) * width + torch.arange(out)]
+        first_row += inp + 1
+    return torch.cat(slots)
 
 
 def raw_fields(shape: MLPShape) -> torch.Tensor:
@@ -43,10 +72,10 @@ def _scale(index: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     return torch.where(size > 1, 2.0 * index.to(torch.float32) / span - 1.0, torch.zeros_like(span))
 
 
-def normalized(shape: MLPShape, input_grid: tuple[int, int] | None = None) -> torch.Tensor:
-    """``(num_params, 4 + num_layers [+ 2])``: is_weight, row, column, bias index in [-1, 1],
+def normalized(shape: MLPShape, input_grid: tuple[int, int] | None = None, columns: bool = False) -> torch.Tensor:
+    """``(rows, 4 + num_layers [+ 2])``: is_weight, row, column, bias index in [-1, 1],
     layer one-hot, and with ``input_grid`` the first layer's pixel row and column in [-1, 1]."""
-    f = raw_fields(shape)
+    f = column_fields(shape) if columns else raw_fields(shape)
     outs = torch.tensor([o for o, _ in shape.layers])[f[:, 1]]
     ins = torch.tensor([i for _, i in shape.layers])[f[:, 1]]
     is_weight = f[:, 0].bool()
@@ -83,11 +112,11 @@ def encoding_dim(shape: MLPShape, encoding: str, fourier_features: int, input_gr
     raise ValueError(f"unknown coordinate encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
 
 
-def encode(shape: MLPShape, encoding: str, fourier_features: int = 16, fourier_scale: float = 1.0, seed: int = 0, input_grid: tuple[int, int] | None = None) -> torch.Tensor:
-    """``(num_params, encoding_dim)`` float32 coordinates of every parameter of ``shape``."""
+def encode(shape: MLPShape, encoding: str, fourier_features: int = 16, fourier_scale: float = 1.0, seed: int = 0, input_grid: tuple[int, int] | None = None, columns: bool = False) -> torch.Tensor:
+    """``(rows, encoding_dim)`` float32 coordinates of every parameter (or, with ``columns``, every column) of ``shape``."""
     if encoding == "seed":
-        return raw_fields(shape).to(torch.float32)
-    z = normalized(shape, input_grid)
+        return (column_fields(shape) if columns else raw_fields(shape)).to(torch.float32)
+    z = normalized(shape, input_grid, columns)
     if encoding == "normalized":
         return z
     if encoding == "fourier":

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import torch
 
-from eve_arena.genome import GenomeSpec, coordinate_table, output_gains, subspace_basis
+from eve_arena.genome import (
+    GenomeSpec,
+    coordinate_table,
+    emit_slots,
+    output_gains,
+    subspace_basis,
+)
 from eve_arena.mlp import Layers, forward, unflatten
 
 
@@ -22,7 +28,10 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     for level in range(spec.depth, 0, -1):
         maker = unflatten(params, spec.levels[level])
         coords = coordinate_table(spec, level - 1, genomes.device).to(genomes.dtype)
-        raw = forward(maker, coords, spec.activation).squeeze(-1)  # (P, N)
+        raw = forward(maker, coords, spec.activation).reshape(len(genomes), -1)  # (P, rows * emit width)
+        slots = emit_slots(spec, level - 1, genomes.device)
+        if slots is not None:
+            raw = raw[:, slots]  # (P, N) in the net's flat parameter order
         outputs.append(raw)
         params = raw * output_gains(spec, level - 1, genomes.device).to(genomes.dtype)
     return outputs
@@ -91,10 +100,16 @@ def _moment_loss(raw: torch.Tensor) -> torch.Tensor:
 
 
 def _standardize_last_layer(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
+    """Rescales the top net's last layer so each of its outputs, over the parameters it writes, has mean 0 and std 1."""
     layers = unflatten(genomes, spec.levels[spec.depth])
-    w, b = layers[-1]
-    raw = raw_outputs(spec, genomes)[0] - b  # (P, N) without the last bias
-    mean, std = raw.mean(1, keepdim=True), raw.std(1, keepdim=True).clamp(min=1e-6)
-    out_params = w.shape[1] * w.shape[2] + 1
-    new_last = torch.cat([(w / std.unsqueeze(-1)).reshape(len(genomes), -1), -mean / std], 1)
-    return torch.cat([genomes[:, :-out_params], new_last], 1)
+    w, b = layers[-1]  # (P, k, hidden), (P, k)
+    slots = emit_slots(spec, spec.depth - 1, genomes.device)
+    channel = torch.zeros(spec.levels[spec.depth - 1].num_params, dtype=torch.long) if slots is None else slots.cpu() % w.shape[1]
+    raw = raw_outputs(spec, genomes)[0] - b[:, channel]  # (P, N) without the last bias
+    new_w, new_b = torch.empty_like(w), torch.empty_like(b)
+    for c in range(w.shape[1]):
+        mine = raw[:, channel == c]
+        mean, std = mine.mean(1), mine.std(1).clamp(min=1e-6)
+        new_w[:, c], new_b[:, c] = w[:, c] / std[:, None], -mean / std
+    out_params = w.shape[1] * w.shape[2] + w.shape[1]
+    return torch.cat([genomes[:, :-out_params], new_w.reshape(len(genomes), -1), new_b], 1)

@@ -20,6 +20,7 @@ from eve_arena.errors import UserError
 from eve_arena.mlp import ACTIVATIONS, MLPShape, he_init
 
 OUTPUT_SCALINGS = ("fan_in", "none")
+EMITS = ("weight", "column")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,11 @@ class GenomeSpec:
     input_grid: tuple[int, int] | None = None
     """(height, width) of an image input (28, 28 for MNIST): the first layer's coordinates then
     say which pixel a weight reads. Only the target net (level 0) has one."""
+    emit: str = "weight"
+    """What one pass of the level-1 hypernet writes into the target net: one ``weight`` per
+    coordinate, or a whole ``column`` (every weight one input unit sends on, or a layer's biases;
+    Ha et al. 2016 emit weight slices alike). Columns need far fewer passes: 807 instead of 8,070
+    for MNIST's net, so development is several times cheaper."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", tuple(int(s) for s in self.target))
@@ -75,6 +81,10 @@ class GenomeSpec:
             raise UserError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         if self.subspace < 0 or (self.subspace and self.depth != 0):
             raise UserError(f"subspace must be 0 (off) or a positive dimension with depth 0, got subspace={self.subspace} at depth {self.depth}")
+        if self.emit not in EMITS:
+            raise UserError(f"unknown emit {self.emit!r}; choose one of {', '.join(EMITS)}")
+        if self.emit == "column" and self.depth == 0:
+            raise UserError("emit='column' needs a hypernet (depth 1 or 2); a direct genome has nothing to emit")
         if self.fourier_features < 1 or self.fourier_scale <= 0:
             raise UserError("fourier_features must be >= 1 and fourier_scale > 0")
 
@@ -85,8 +95,12 @@ class GenomeSpec:
         for level in range(1, self.depth + 1):
             below = shapes[-1]
             enc = coordinates.encoding_dim(below, self.encoding, self.fourier_features, self.input_grid if level == 1 else None)
-            shapes.append(MLPShape((enc, *self.hyper_hidden[level - 1], 1)))
+            shapes.append(MLPShape((enc, *self.hyper_hidden[level - 1], self.emit_width(level - 1))))
         return shapes
+
+    def emit_width(self, level: int) -> int:
+        """Values one hypernet pass writes into the net at ``level``: 1, or a column of the target."""
+        return max(self.target[1:]) if self.emit == "column" and level == 0 else 1
 
     @property
     def genome_size(self) -> int:
@@ -129,7 +143,8 @@ class GenomeSpec:
 
 
 def coordinate_table(spec: GenomeSpec, level: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """``(num_params of level, encoding_dim)`` encoded coordinates of the net at ``level``."""
+    """``(rows, encoding_dim)`` encoded coordinates of the net at ``level``: one row per parameter,
+    or per column when the hypernet above emits columns."""
     return _cached_coords(spec, level, str(device))
 
 
@@ -141,11 +156,23 @@ def output_gains(spec: GenomeSpec, level: int, device: torch.device | str = "cpu
 _COORD_CACHE: dict = {}
 
 
+def emit_slots(spec: GenomeSpec, level: int, device: torch.device | str = "cpu") -> torch.Tensor | None:
+    """``(num_params of level,)`` where each parameter sits in the flattened answers of the hypernet
+    that writes ``level`` (see ``coordinates.column_slots``); None when it writes one value per row."""
+    if spec.emit_width(level) == 1:
+        return None
+    key = ("slots", spec, level, str(device))
+    if key not in _COORD_CACHE:
+        _COORD_CACHE[key] = coordinates.column_slots(spec.levels[level]).to(device)
+    return _COORD_CACHE[key]
+
+
 def _cached_coords(spec: GenomeSpec, level: int, device: str) -> torch.Tensor:
     key = ("coords", spec, level, device)
     if key not in _COORD_CACHE:
         grid = spec.input_grid if level == 0 else None
-        table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level, grid)
+        columns = spec.emit_width(level) > 1
+        table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level, grid, columns)
         _COORD_CACHE[key] = table.to(device)
     return _COORD_CACHE[key]
 

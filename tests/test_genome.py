@@ -8,10 +8,15 @@ import torch
 from eve_arena import coordinates
 from eve_arena.develop import develop, develop_flat, predict, raw_outputs
 from eve_arena.errors import UserError
-from eve_arena.genome import GenomeSpec
+from eve_arena.genome import GenomeSpec, coordinate_table
 from eve_arena.mlp import MLPShape, forward, unflatten
 
 SPECS = [GenomeSpec(depth=d, encoding=e) for d in (0, 1, 2) for e in coordinates.ENCODINGS]
+SPECS += [GenomeSpec(depth=d, encoding=e, emit="column") for d in (1, 2) for e in ("normalized", "fourier")]
+
+
+def spec_id(spec: GenomeSpec) -> str:
+    return f"depth{spec.depth}-{spec.encoding}-{spec.emit}"
 
 
 def test_seed_defaults_match_the_seed_plan():
@@ -39,7 +44,7 @@ def test_normalized_fields_lie_in_unit_range(encoding):
     assert torch.unique(table, dim=0).shape[0] == table.shape[0]  # every parameter has its own coordinate
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"depth{s.depth}-{s.encoding}")
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_batched_development_equals_a_loop_over_agents(spec):
     genomes = spec.init(5, torch.Generator().manual_seed(1))
     batched = develop_flat(spec, genomes)
@@ -53,7 +58,7 @@ def test_batched_development_equals_a_loop_over_agents(spec):
     torch.testing.assert_close(out[2:3], one, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("spec", [s for s in SPECS if s.depth > 0 and s.encoding != "seed"], ids=lambda s: f"depth{s.depth}-{s.encoding}")
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.depth > 0 and s.encoding != "seed"], ids=spec_id)
 def test_fresh_genomes_develop_into_sensibly_initialised_nets(spec):
     genomes = spec.init(16, torch.Generator().manual_seed(0))
     for raw in raw_outputs(spec, genomes):
@@ -63,6 +68,23 @@ def test_fresh_genomes_develop_into_sensibly_initialised_nets(spec):
     he_std = (2 / 1) ** 0.5 * 0.5  # of order sqrt(2 / fan_in)
     assert 0.2 * he_std < weights.std(1).median() < 3 * he_std
     assert torch.isfinite(predict(spec, genomes, torch.randn(64, 1))).all()
+
+
+def test_a_column_hypernet_writes_each_column_from_one_pass():
+    """W[o, i] is output o of the pass for input i; b[o] output o of the layer's bias pass."""
+    spec = GenomeSpec(target=(3, 4, 2), depth=1, encoding="fourier", fourier_features=4, emit="column", output_scaling="none")
+    assert spec.levels[1].sizes[-1] == 4 and len(coordinates.column_fields(spec.levels[0])) == (3 + 1) + (4 + 1)
+    genome = spec.init(1, torch.Generator().manual_seed(0))
+    answers = forward(unflatten(genome, spec.levels[1]), coordinate_table(spec, 0), spec.activation)[0]  # (rows, 4)
+    (w0, b0), (w1, b1) = develop(spec, genome)
+    torch.testing.assert_close(w0[0], answers[0:3, :4].T)
+    torch.testing.assert_close(b0[0], answers[3, :4])
+    torch.testing.assert_close(w1[0], answers[4:8, :2].T)  # layer 2 has 2 outputs: slots 0 and 1
+    torch.testing.assert_close(b1[0], answers[8, :2])
+    with pytest.raises(UserError, match="needs a hypernet"):
+        GenomeSpec(depth=0, emit="column")
+    with pytest.raises(UserError, match="unknown emit"):
+        GenomeSpec(emit="row")
 
 
 def test_spec_json_round_trip_and_errors():
