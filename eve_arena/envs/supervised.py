@@ -7,7 +7,7 @@ Each step draws one batch that every agent sees; each agent answers; losses are 
 an agent that adapts within its life has the feedback to do so.
 
 A task provides ``input_shape``, ``output_shape``, ``target_space(batch)``, ``sample(rng, n)``,
-``losses(predictions, targets) -> (k,)``, ``step_info(predictions, targets) -> {name: (k,)}``,
+``losses(predictions, targets) -> (k,)``, ``step_info(predictions, targets, losses) -> {name: (k,)}`` (``losses`` are the step's own, not recomputed),
 ``penalty_floor(targets)`` and ``name``.
 """
 
@@ -87,7 +87,7 @@ class SupervisedArenaEnv(ParallelEnv):
         wide = preds.astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             losses = self.task.losses(wide, self._y)
-            extra = self.task.step_info(wide, self._y)
+            extra = self.task.step_info(wide, self._y, losses)
         scored = penalised_losses(losses, invalid, floor=self.task.penalty_floor(self._y))
         rewards_arr = competitive_rewards(scored)
         self._step += 1
