@@ -95,6 +95,6 @@ def test_a_worlds_defaults_reach_the_run_and_user_options_override_them(tmp_path
 
     config = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0"]))
     assert (config.strategy, config.champion_by, config.genome.target) == ("pgpe", "heldout", (784, 10, 10, 10))
-    assert config.strategy_kwargs == {"optimizer": "adam", "center_lr": 0.006, "stdev": 0.04, "stdev_lr": 0.09} and config.threads == 2
+    assert config.strategy_kwargs == {"optimizer": "adam", "center_lr": 0.006, "stdev": 0.04, "stdev_lr": 0.09, "center_lr_decay": 0.99985} and config.threads == 2
     other = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0", "--strategy", "ga", "--population", "32"]))
     assert (other.strategy, other.strategy_kwargs, other.population, other.champion_by) == ("ga", {}, 32, "heldout")
