@@ -11,6 +11,8 @@ One run measures four things, so that the ratios compare numbers taken under the
 1. ``predict(spec, genomes, x)`` (develop + act) of a population of MNIST hypernet genomes on a
    batch of MNIST training images: batched over the whole population versus a Python loop over
    single genomes (``genomes[i:i+1]``). The batched code should win by 20x or more.
+   Beside it, development alone of the same population by a hypernet that emits single weights
+   and by one of the same widths that emits columns (the MNIST world's).
 2. The GFLOP/s that the batched call achieves (FLOPs counted analytically) against this
    machine's own dense float32 matmul GFLOP/s: the target is 50% or more.
 3. Seconds per generation of a real MNIST tournament (``Arena.step``) as the population grows:
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import functools
 import inspect
 import itertools
 import json
@@ -44,9 +47,9 @@ import torch
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
-from eve_arena.develop import predict
+from eve_arena.develop import develop_flat, predict
 from eve_arena.envs import MNIST_GENOME
-from eve_arena.genome import GenomeSpec
+from eve_arena.genome import GenomeSpec, coordinate_table
 from eve_arena.tasks import MNISTTask
 
 
@@ -110,7 +113,8 @@ def parse_args() -> Args:
 
 
 # The MNIST world's hypernet (eve_arena.envs.MNIST_GENOME): a depth-1 Fourier-coordinate
-# hypernet (73 -> 24 -> 24 -> 1, 2,401 genes) that writes a 784-10-10-10 classifier (8,070 weights).
+# hypernet (73 -> 24 -> 24 -> 10, 2,626 genes) that writes a 784-10-10-10 classifier (8,070
+# weights) a column at a time.
 MNIST_SPEC = GenomeSpec(**MNIST_GENOME, depth=1)
 
 
@@ -136,14 +140,15 @@ def median_time(fn, repeats: int, warmup: int, device: torch.device) -> float:
 def develop_act_flops(spec: GenomeSpec, population: int, batch: int) -> tuple[int, int]:
     """``(develop, act)`` multiply-add FLOPs of ``predict`` (2 per multiply-add; biases and activations not counted).
 
-    Develop: hypernet level l (l = depth .. 1) runs its MLP once per parameter of level l - 1 and
-    genome, so it costs ``2 * P * N_{l-1} * sum(in * out over level l's layers)``.
+    Develop: hypernet level l (l = depth .. 1) runs its MLP once per coordinate row of level l - 1
+    (a parameter, or a column when it emits columns) and genome, so it costs
+    ``2 * P * rows_{l-1} * sum(in * out over level l's layers)``.
     Act: the P target nets each read B inputs: ``2 * P * B * sum(in * out over the target's layers)``.
     """
     develop = 0
     for level in range(spec.depth, 0, -1):
-        generated = spec.levels[level - 1].num_params
-        develop += 2 * population * generated * sum(o * i for o, i in spec.levels[level].layers)
+        rows = len(coordinate_table(spec, level - 1))
+        develop += 2 * population * rows * sum(o * i for o, i in spec.levels[level].layers)
     act = 2 * population * batch * sum(o * i for o, i in spec.levels[0].layers)
     return develop, act
 
@@ -211,6 +216,16 @@ if __name__ == "__main__":
     }
     print(f"[1] batched {fmt_s(batched_s)}, loop {fmt_s(loop_s)}: {batched['speedup']:.1f}x", flush=True)
 
+    # --- 1b. development alone: a hypernet that emits columns against one of the same widths that emits single weights ---
+    per_weight = dataclasses.replace(spec, emit="weight")
+    emit_s = {}
+    with torch.no_grad():
+        for emitting in (per_weight, spec):
+            population = emitting.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
+            emit_s[emitting.emit] = median_time(functools.partial(develop_flat, emitting, population), args.repeats, warmup=1, device=device)
+    emission = {"weight_s": emit_s["weight"], "column_s": emit_s["column"], "speedup": emit_s["weight"] / emit_s["column"], "weight_genome_size": per_weight.genome_size, "column_genome_size": spec.genome_size}
+    print(f"[1b] develop: weight emission {fmt_s(emit_s['weight'])}, column emission {fmt_s(emit_s['column'])}: {emission['speedup']:.1f}x", flush=True)
+
     # --- 2. achieved GFLOP/s of develop + act against this machine's dense matmul GFLOP/s ---
     develop_flop, act_flop = develop_act_flops(spec, args.population, args.batch_size)
     a = torch.randn(args.matmul_size, args.matmul_size, device=device)
@@ -273,7 +288,7 @@ if __name__ == "__main__":
 
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["wall_s"] = time.perf_counter() - bench_started
-    results = {"meta": meta, "batched_vs_loop": batched, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy}
+    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy}
 
     # --- report: a markdown table, then one JSON line ---
     P, B = args.population, args.batch_size
@@ -281,6 +296,8 @@ if __name__ == "__main__":
         (f"develop+act, P={P}, B={B}: batched", fmt_s(batched_s), ""),
         (f"develop+act, P={P}, B={B}: loop over single genomes", fmt_s(loop_s), ""),
         ("batched speed-up", f"{batched['speedup']:.1f}x", f">= 20x: {yes(batched['speedup'] >= 20)}"),
+        (f"develop, P={P}: hypernet emitting single weights ({per_weight.genome_size:,} genes)", fmt_s(emit_s["weight"]), ""),
+        (f"develop, P={P}: the same widths emitting columns ({spec.genome_size:,} genes)", fmt_s(emit_s["column"]), f"{emission['speedup']:.1f}x faster"),
         ("develop+act throughput", f"{achieved:.1f} GFLOP/s ({flops['develop_gflop'] + flops['act_gflop']:.2f} GFLOP)", ""),
         (f"dense matmul {args.matmul_size}x{args.matmul_size} float32", f"{peak:.1f} GFLOP/s", ""),
         ("develop+act / matmul", f"{flops['fraction_of_matmul']:.0%}", f">= 50%: {yes(flops['fraction_of_matmul'] >= 0.5)}"),

@@ -25,11 +25,11 @@ import sys
 import time
 
 import torch
+from results_io import save_figure, write_atomic  # scripts/results_io.py
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
 from eve_arena.train import heldout_scores
-from results_io import save_figure, write_atomic  # scripts/results_io.py
 
 ENV = "eve_arena/mnist-v0"
 
@@ -49,12 +49,27 @@ def plot(curve: list[dict], report: dict, path: str) -> None:
     ax.plot([c["seconds"] / 60 for c in curve], [100 * c["validation_accuracy"] for c in curve], label="champion, validation (5,000 images)")
     marks = [(report["mark_minutes"], report.get("test_accuracy_at_mark")), (report["wall_s"] / 60, report["champion_test_accuracy"])]
     ax.scatter([m for m, a in marks if a is not None], [100 * a for m, a in marks if a is not None], color="tab:red", zorder=3, label="champion, test (10,000 images)")
-    ax.set(xlabel="wall time (minutes)", ylabel="accuracy %", title=f"MNIST by evolution: {report['strategy']}, population {report['population']}, {report['genome_params']:,}-parameter hypernet genomes")
+    ax.set(xlabel="wall time (minutes)", ylabel="accuracy %", title=f"MNIST by evolution: {report['strategy']}, population {report['population']},\n{report['genome_params']:,}-parameter hypernet genomes, {report['threads']} torch threads")
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def markdown(report: dict) -> str:
+    """The report as the README's table: one row, and the command that made it."""
+    at_mark = report.get("test_accuracy_at_mark")
+    mark = f"{100 * at_mark:.1f}% ({report['generations_at_mark']:,} generations)" if at_mark is not None else "-"
+    return "\n".join([
+        f"| genome | strategy | population | test accuracy at {report['mark_minutes']:g} min | test accuracy at the end | validation accuracy | generations | wall time | s / generation |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {report['genome_params']:,}-parameter hypernet -> {report['target_params']:,}-weight net | {report['strategy']} {json.dumps(report['strategy_kwargs'])} | {report['population']} "
+        f"| {mark} | **{100 * report['champion_test_accuracy']:.1f}%** | {100 * report['champion_validation_accuracy']:.1f}% | {report['generations']:,} | {report['wall_s'] / 60:.1f} min | {report['seconds_per_generation']:.3f} |",
+        "",
+        f"Made by `{report['command']}` ({report['torch_threads']} torch threads, load average {report['load_average'][0]:.1f} at the end).",
+        "",
+    ])
 
 
 if __name__ == "__main__":
@@ -103,5 +118,6 @@ if __name__ == "__main__":
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         write_atomic(os.path.join(args.out, "mnist_evolution.json"), json.dumps({"report": report, "curve": curve}, indent=1))
+        write_atomic(os.path.join(args.out, "mnist_evolution.md"), markdown(report))
         plot(curve, report, os.path.join(args.out, "mnist_evolution.png"))
     print(json.dumps(report))

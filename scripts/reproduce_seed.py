@@ -23,7 +23,7 @@ two-level chain a smaller one. The defaults gave the lowest median quadratic tes
 depth 2 1e-3, 3e-3, 1e-2. A well-trained direct net makes the claim harder, not easier.
 
     python scripts/reproduce_seed.py                  # the toy run, a few minutes on 2 CPU cores
-    python scripts/reproduce_seed.py --world mnist    # MNIST, 3 seeds, about 15 minutes on 2 cores
+    python scripts/reproduce_seed.py --world mnist    # MNIST, 3 seeds, about 25 minutes on 2 cores
     python scripts/reproduce_seed.py --quick          # smoke test: 2 seeds, 50 steps
 """
 
@@ -44,13 +44,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.develop import predict
 from eve_arena.genome import GenomeSpec
 from eve_arena.mlp import MLPShape
 from eve_arena.tasks import ToyTask
 from eve_arena.train import fit, heldout_loss
-from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Args:
     """tiny budget for smoke tests: 2 seeds, 50 steps (MNIST: 2,000 training images)"""
     mnist_seeds: int = 3
     """MNIST: independent runs per config"""
-    mnist_steps: int = 12000
+    mnist_steps: int = 20000
     """MNIST: Adam steps per run (cosine-decayed learning rate)"""
     mnist_batch_size: int = 128
     """MNIST: training images per step, drawn from the 55,000-image training split"""

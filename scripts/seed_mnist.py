@@ -1,16 +1,21 @@
 """The seed's MNIST chapters by backprop, for ``reproduce_seed.py --world mnist``.
 
-Chapter 3 trains the seed's direct 784-10-10-10 ReLU net (8,070 parameters); chapter 4 a depth-1
-coordinate hypernet with at most half as many parameters (the arena's MNIST genome: pixel-grid
-coordinates, 32 Fourier features at scale 2, hidden 36-36, fan-in output scaling, calibrated
-initialisation); chapter 6 a depth-2 hyper-hypernet that generates that hypernet. The baseline is
-a random-subspace genome with the hypernet's parameter budget (Li et al. 2018): weights = a fixed
-He initialisation + a fixed random projection of the genome.
+Chapter 3 trains the seed's direct 784-10-10-10 ReLU net (8,070 parameters); chapter 4 two
+depth-1 coordinate hypernets with at most half as many parameters (pixel-grid coordinates, 32
+Fourier features at scale 2, fan-in output scaling, calibrated initialisation): one with hidden
+36-36 that emits single weights, one with hidden 32-32 that emits columns (``emit="column"``);
+chapter 6 a depth-2 hyper-hypernet that generates the column hypernet. The baseline is a
+random-subspace genome with the weight hypernet's parameter budget (Li et al. 2018): weights = a
+fixed He initialisation + a fixed random projection of the genome.
 
 Every (config, seed) is one ``eve_arena.train.fit`` call on the 55,000 training images; the table
-reports accuracy on all 10,000 test images (and on the 5,000 validation images, which is what a
-tuner may look at). Learning rates per config are the best validation accuracy of a sweep over
-{1e-3, 3e-3, 1e-2} (depth 2: {1e-3, 3e-3}; subspace: {3e-3, 1e-2, 3e-2}) at 12,000 steps, seed 0.
+reports accuracy on all 10,000 test images, and on the 5,000 validation images, which is all
+that picked the learning rates. Each config's lr had the best validation accuracy (seed 0, 12,000
+steps, batch 128) among: direct {1e-3, 3e-3, 1e-2, 3e-2}; column hypernet {1e-3, 3e-3}; hyper-
+hypernet {1e-3, 3e-3, 1e-2} with a 24-24 top net, then 3e-3 with a 36-36 one (better: 87.8%
+against 84.9% validation); the weight hypernet 3e-3 and the subspace 1e-2 were the only values
+tried. 20,000 steps (about 47 epochs) then beat 12,000 for the direct net (95.6% against 95.3%
+validation, seed 0).
 """
 
 from __future__ import annotations
@@ -25,19 +30,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.envs import MNIST_GENOME
 from eve_arena.genome import GenomeSpec
 from eve_arena.tasks import MNISTTask
 from eve_arena.train import fit, heldout_scores
-from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 MNIST_TARGET = (784, 10, 10, 10)
-HYPERNET = GenomeSpec(**MNIST_GENOME, depth=1)
+HYPERNET = GenomeSpec(**{**MNIST_GENOME, "hyper_hidden": ((36, 36),), "emit": "weight"}, depth=1)
+COLUMN_HYPERNET = GenomeSpec(**{**MNIST_GENOME, "hyper_hidden": ((32, 32),), "emit": "column"}, depth=1)
 CONFIGS = {  # name -> (chapter, spec, peak Adam lr, target test accuracy, the seed's figure)
-    "direct": ("3", GenomeSpec(target=MNIST_TARGET, depth=0), 1e-2, 0.939, "93.9% (SGD)"),
+    "direct": ("3", GenomeSpec(target=MNIST_TARGET, depth=0), 1e-3, 0.939, "93.9% (SGD)"),
     "hypernet": ("4", HYPERNET, 3e-3, 0.940, "82.4%"),
-    "hyper-hypernet": ("6", GenomeSpec(**{**MNIST_GENOME, "hyper_hidden": ((36, 36), (24, 24))}, depth=2), 1e-3, 0.920, "not done"),
+    "column hypernet": ("4", COLUMN_HYPERNET, 3e-3, 0.940, "82.4%"),
+    "hyper-hypernet": ("6", GenomeSpec(**{**MNIST_GENOME, "hyper_hidden": ((32, 32), (36, 36)), "emit": "column"}, depth=2), 3e-3, 0.920, "not done"),
     "subspace": ("4", GenomeSpec(target=MNIST_TARGET, depth=0, subspace=HYPERNET.genome_size), 1e-2, None, "-"),
 }
 SMOOTH = 200  # training-loss curves are averaged over this many steps
@@ -58,7 +65,8 @@ def train_one(job: tuple) -> tuple:
 def run_mnist(args) -> None:
     seeds = list(range(args.first_seed, args.first_seed + args.mnist_seeds))
     MNISTTask(data_dir=args.data_dir or None).arrays("train")  # a missing data set fails here, once, clearly
-    jobs = [(name, s, args) for name in sorted(CONFIGS, key=lambda n: -CONFIGS[n][1].depth) for s in seeds]
+    slowest_first = ["hypernet", "hyper-hypernet", "column hypernet", "subspace", "direct"]
+    jobs = [(name, s, args) for name in slowest_first for s in seeds]
     print(f"{len(jobs)} MNIST runs: {args.mnist_steps} steps, batch {args.mnist_batch_size}, {args.workers} workers", flush=True)
     t0 = time.time()
     test: dict[str, dict[int, float]] = {}
@@ -91,9 +99,11 @@ def run_mnist(args) -> None:
     md = [
         "# Seed MNIST chapters reproduced (`python scripts/reproduce_seed.py --world mnist`)",
         "",
-        f"{len(seeds)} seeds per row (seeds {seeds[0]}–{seeds[-1]}), each its own `fit` call; {args.mnist_steps} Adam steps, cosine-decayed from the peak lr shown, "
-        f"batches of {args.mnist_batch_size} from the 55,000 training images. Test accuracy on all 10,000 test images (mean ± sample std over seeds, and range); "
-        f"validation accuracy on the 5,000 held-out training images. Wall time {wall:.0f} s with {args.workers} workers.",
+        (
+            f"{len(seeds)} seeds per row (seeds {seeds[0]}–{seeds[-1]}), each its own `fit` call; {args.mnist_steps} Adam steps, cosine-decayed from the peak lr shown, "
+            f"batches of {args.mnist_batch_size} from the 55,000 training images. Test accuracy on all 10,000 test images (mean ± sample std over seeds, and range); "
+            f"validation accuracy on the 5,000 held-out training images. Wall time {wall:.0f} s with {args.workers} workers."
+        ),
         "",
         "| chapter | genome | genome params | target params | compression | lr | test accuracy % | range % | validation % | seed's figure | target % | verdict |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",

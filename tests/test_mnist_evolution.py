@@ -23,3 +23,5 @@ def test_mnist_evolution_script_smoke(tmp_path):
     saved = json.loads((tmp_path / "mnist_evolution.json").read_text())
     assert saved["report"] == report and [c["generation"] for c in saved["curve"]] == [1, 2, 3]
     assert (tmp_path / "mnist_evolution.png").stat().st_size > 10_000
+    table = (tmp_path / "mnist_evolution.md").read_text()
+    assert sum(line.startswith("| ") for line in table.splitlines()) == 2 and f"{100 * report['champion_test_accuracy']:.1f}%" in table and "Made by `python scripts/mnist_evolution.py --generations 3" in table

@@ -46,13 +46,13 @@ def test_quick_mnist_run_writes_csv_table_and_plot(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     with open(tmp_path / "mnist.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["config"] for r in rows} == {"direct", "hypernet", "hyper-hypernet", "subspace"} and len(rows) == 4 * 2
+    assert {r["config"] for r in rows} == {"direct", "hypernet", "column hypernet", "hyper-hypernet", "subspace"} and len(rows) == 5 * 2
     for r in rows:
         assert int(r["target_params"]) == 8070 and 0.0 <= float(r["test_accuracy"]) <= 1.0
         assert (r["config"] == "direct") == (int(r["genome_params"]) == 8070)
     hypernet = next(r for r in rows if r["config"] == "hypernet")
     assert all(r["genome_params"] == hypernet["genome_params"] for r in rows if r["config"] == "subspace")  # the same budget
-    assert 2 * int(hypernet["genome_params"]) <= 8070  # at most half the target's parameters
+    assert all(2 * int(r["genome_params"]) <= 8070 for r in rows if "hypernet" in r["config"])  # at most half the target's
     table = (tmp_path / "mnist.md").read_text()
-    assert table.count("\n| ") == 1 + 4 and "random-subspace genome of the same size" in table
+    assert table.count("\n| ") == 1 + 5 and "random-subspace genome of the same size" in table
     assert (tmp_path / "mnist_training.png").stat().st_size > 10_000
