@@ -47,6 +47,7 @@ import torch
 from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.develop import predict
+from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
 from eve_arena.mlp import MLPShape
 from eve_arena.tasks import ToyTask
@@ -229,6 +230,9 @@ if __name__ == "__main__":
     if arguments.world == "mnist":
         from seed_mnist import run_mnist  # scripts/seed_mnist.py, beside this file
 
-        run_mnist(arguments)
+        try:
+            run_mnist(arguments)
+        except UserError as exc:  # e.g. no MNIST files: one line, not a traceback
+            raise SystemExit(f"reproduce_seed.py: error: {exc}") from None
     else:
         run_toy(arguments)

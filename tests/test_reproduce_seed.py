@@ -56,3 +56,9 @@ def test_quick_mnist_run_writes_csv_table_and_plot(tmp_path):
     table = (tmp_path / "mnist.md").read_text()
     assert table.count("\n| ") == 1 + 5 and "random-subspace genome of the same size" in table
     assert (tmp_path / "mnist_training.png").stat().st_size > 10_000
+
+
+def test_missing_mnist_is_one_line(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--world", "mnist", "--quick", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("reproduce_seed.py: error: MNIST not found in data dir") and len(proc.stderr.strip().splitlines()) == 1
