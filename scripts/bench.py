@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results_io import write_atomic  # scripts/results_io.py
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
@@ -319,5 +320,5 @@ if __name__ == "__main__":
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "bench.md").write_text(table + "\n")
-        (out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+        write_atomic(str(out / "bench.md"), table + "\n")
+        write_atomic(str(out / "bench.json"), json.dumps(results, indent=2) + "\n")

@@ -13,13 +13,13 @@ variance is about 200) and the wall time on the machine that ran it.
 from __future__ import annotations
 
 import argparse
-import csv
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from results_io import write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.config import ArenaConfig
 from eve_arena.run import read_metrics, run_arena, start_run
@@ -54,10 +54,7 @@ if __name__ == "__main__":
             print(rows[-1], flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "toy_evolution.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(str(args.out / "toy_evolution.csv"), rows)
     default = [r for r in rows if r["population"] == 64 and r["generations"] == 1000]
     lines = ["| run | population | generations | seed | champion held-out MSE | wall time (s) |", "|---|---|---|---|---|---|"]
     for r in rows:
@@ -69,5 +66,5 @@ if __name__ == "__main__":
         lines.append(f"Default runs: median champion held-out MSE {np.median(mses):.3f} (max {mses.max():.3f}); {int((mses <= 2.0).sum())} of {len(mses)} at or below 2.0.")
     lines.append("")
     lines.append("Made by `python scripts/toy_evolution.py " + " ".join(f"--seeds {' '.join(map(str, args.seeds))}".split()) + f" --long-population {args.long_population} --long-generations {args.long_generations}`.")
-    (args.out / "toy_evolution.md").write_text("\n".join(lines) + "\n")
+    write_atomic(str(args.out / "toy_evolution.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
