@@ -14,6 +14,7 @@ from eve_arena.genome import (
     coordinate_table,
     emit_slots,
     output_gains,
+    seed_base,
     subspace_basis,
 )
 from eve_arena.mlp import Layers, forward, unflatten
@@ -24,7 +25,7 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
         raise ValueError(f"expected genomes of shape (P, {spec.genome_size}), got {tuple(genomes.shape)}")
     outputs = []
-    params = genomes
+    params = genomes[:, : spec.builder_size]
     for level in range(spec.depth, 0, -1):
         maker = unflatten(params, spec.levels[level])
         coords = coordinate_table(spec, level - 1, genomes.device).to(genomes.dtype)
@@ -58,7 +59,12 @@ def _develop_flat(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
     if spec.depth == 0:
         raw_outputs(spec, genomes)  # shape check only
         return genomes
-    return raw_outputs(spec, genomes)[-1] * output_gains(spec, 0, genomes.device).to(genomes.dtype)
+    written = raw_outputs(spec, genomes)[-1] * output_gains(spec, 0, genomes.device).to(genomes.dtype)
+    if spec.residual == "seed":
+        return seed_base(spec, genomes.device).to(genomes.dtype) + written
+    if spec.residual == "parent":
+        return genomes[:, spec.builder_size :] + written
+    return written
 
 
 def develop(spec: GenomeSpec, genomes: torch.Tensor) -> Layers:
@@ -71,8 +77,19 @@ def predict(spec: GenomeSpec, genomes: torch.Tensor, x: torch.Tensor) -> torch.T
     return forward(develop(spec, genomes), x, spec.activation)
 
 
+RESIDUAL_INIT = 0.1
+"""Std of the raw change a fresh residual hypernet writes, against 1 for weights: it starts near
+its base net and learns what to change, rather than overwriting the base with noise as large."""
+
+
+def _raw_std(spec: GenomeSpec, level: int) -> float:
+    """The std calibration gives the raw outputs written into ``level``."""
+    return RESIDUAL_INIT if level == 0 and spec.residual != "none" else 1.0
+
+
 def calibrate(spec: GenomeSpec, genomes: torch.Tensor, steps: int = 200, lr: float = 0.02) -> torch.Tensor:
-    """Adjusts fresh hypernet genomes so every level's raw outputs have mean 0 and std 1.
+    """Adjusts fresh hypernet genomes so every level's raw outputs have mean 0 and std 1
+    (``RESIDUAL_INIT`` for the change a residual hypernet writes).
 
     A hypernet's outputs are smooth in the coordinates and so correlated: a shared offset adds up
     across a whole generated layer, and at depth 2 it compounds (outputs of 1e4 and more from a
@@ -88,20 +105,22 @@ def calibrate(spec: GenomeSpec, genomes: torch.Tensor, steps: int = 200, lr: flo
     params = genomes.clone().requires_grad_(True)
     opt = torch.optim.Adam([params], lr=lr)
     for _ in range(steps):
-        loss = sum(_moment_loss(raw) for raw in raw_outputs(spec, params))
+        raws = raw_outputs(spec, params)  # top level first
+        loss = sum(_moment_loss(raw, _raw_std(spec, spec.depth - 1 - k)) for k, raw in enumerate(raws))
         opt.zero_grad()
         loss.backward()
         opt.step()
     return params.detach()
 
 
-def _moment_loss(raw: torch.Tensor) -> torch.Tensor:
-    return (raw.mean(1) ** 2 + torch.log(raw.std(1) + 1e-8) ** 2).sum()
+def _moment_loss(raw: torch.Tensor, std: float) -> torch.Tensor:
+    return (raw.mean(1) ** 2 / std**2 + torch.log(raw.std(1) / std + 1e-8) ** 2).sum()
 
 
 def _standardize_last_layer(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
-    """Rescales the top net's last layer so each of its outputs, over the parameters it writes, has mean 0 and std 1."""
-    layers = unflatten(genomes, spec.levels[spec.depth])
+    """Rescales the top net's last layer so each of its outputs, over the parameters it writes, has mean 0 and the calibrated std."""
+    builder = spec.builder_size
+    layers = unflatten(genomes[:, :builder], spec.levels[spec.depth])
     w, b = layers[-1]  # (P, k, hidden), (P, k)
     slots = emit_slots(spec, spec.depth - 1, genomes.device)
     channel = torch.zeros(spec.levels[spec.depth - 1].num_params, dtype=torch.long) if slots is None else slots.cpu() % w.shape[1]
@@ -109,7 +128,7 @@ def _standardize_last_layer(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Te
     new_w, new_b = torch.empty_like(w), torch.empty_like(b)
     for c in range(w.shape[1]):
         mine = raw[:, channel == c]
-        mean, std = mine.mean(1), mine.std(1).clamp(min=1e-6)
+        mean, std = mine.mean(1), mine.std(1).clamp(min=1e-6) / _raw_std(spec, spec.depth - 1)
         new_w[:, c], new_b[:, c] = w[:, c] / std[:, None], -mean / std
     out_params = w.shape[1] * w.shape[2] + w.shape[1]
-    return torch.cat([genomes[:, :-out_params], new_w.reshape(len(genomes), -1), new_b], 1)
+    return torch.cat([genomes[:, : builder - out_params], new_w.reshape(len(genomes), -1), new_b, genomes[:, builder:]], 1)

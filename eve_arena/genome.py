@@ -4,6 +4,10 @@ Depth 0 is a direct encoding (the genome *is* the target net's parameters). Dept
 is the weights of a coordinate hypernetwork that outputs each target parameter from that
 parameter's encoded coordinate (Ha et al. 2016, "HyperNetworks"; Stanley et al. 2009, HyperNEAT).
 Depth 2: the genome is a hyper-hypernetwork that generates the hypernetwork the same way.
+
+Two further options (see ``selfbuild`` and ``develop``): the genome's own net may also build
+itself from its own coordinates (``self_build``, a quine), and the hypernet that writes the
+target may write a change to base weights instead of the weights (``residual``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from eve_arena.mlp import ACTIVATIONS, MLPShape, he_init
 
 OUTPUT_SCALINGS = ("fan_in", "none")
 EMITS = ("weight", "column")
+SELF_BUILDS = ("off", "quine", "residual")
+RESIDUALS = ("none", "seed", "parent")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,17 @@ class GenomeSpec:
     coordinate, or a whole ``column`` (every weight one input unit sends on, or a layer's biases;
     Ha et al. 2016 emit weight slices alike). Columns need far fewer passes: 807 instead of 8,070
     for MNIST's net, so development is several times cheaper."""
+    self_build: str = "off"
+    """Whether the genome's own net (the top hypernet) also builds itself from its own coordinates:
+    ``quine``: it writes its own weights (Chang & Lipson 2018, "Neural Network Quine");
+    ``residual``: it writes the change its offspring gets, added to its own weights. The
+    self-coordinates are a fixed random projection of each weight's index, so the input stays
+    small (``selfbuild.self_coordinates``)."""
+    residual: str = "none"
+    """What the hypernet writes into the target net: ``none``: the weights; ``seed``: a change
+    added to a fixed random initialisation drawn from ``encoding_seed`` (a genome is still only
+    its vector); ``parent``: a change added to base weights the genome carries after its hypernet,
+    which reproduction sets to the parent's developed weights (evolution by a GA only)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", tuple(int(s) for s in self.target))
@@ -85,6 +102,14 @@ class GenomeSpec:
             raise UserError(f"unknown emit {self.emit!r}; choose one of {', '.join(EMITS)}")
         if self.emit == "column" and self.depth == 0:
             raise UserError("emit='column' needs a hypernet (depth 1 or 2); a direct genome has nothing to emit")
+        if self.self_build not in SELF_BUILDS:
+            raise UserError(f"unknown self_build {self.self_build!r}; choose one of {', '.join(SELF_BUILDS)}")
+        if self.self_build != "off" and (self.depth == 0 or self.subspace):
+            raise UserError(f"self_build={self.self_build!r} needs a hypernet (depth 1 or 2) to build itself; a direct genome has no builder")
+        if self.residual not in RESIDUALS:
+            raise UserError(f"unknown residual {self.residual!r}; choose one of {', '.join(RESIDUALS)}")
+        if self.residual != "none" and self.depth == 0:
+            raise UserError(f"residual={self.residual!r} needs a hypernet (depth 1 or 2) to write the change; a direct genome is its weights")
         if self.fourier_features < 1 or self.fourier_scale <= 0:
             raise UserError("fourier_features must be >= 1 and fourier_scale > 0")
 
@@ -103,8 +128,14 @@ class GenomeSpec:
         return max(self.target[1:]) if self.emit == "column" and level == 0 else 1
 
     @property
-    def genome_size(self) -> int:
+    def builder_size(self) -> int:
+        """Parameters of the genome's own net: the leading part of every genome."""
         return self.subspace or self.levels[self.depth].num_params
+
+    @property
+    def genome_size(self) -> int:
+        """The builder, then (with ``residual='parent'``) the base weights of the target net."""
+        return self.builder_size + (self.target_size if self.residual == "parent" else 0)
 
     @property
     def target_size(self) -> int:
@@ -125,6 +156,8 @@ class GenomeSpec:
             return genomes
         from eve_arena.develop import calibrate  # develop builds on this module
 
+        if self.residual == "parent":  # each genome starts from its own random base net
+            genomes = torch.cat([genomes, he_init(self.levels[0], count, generator)], 1)
         return calibrate(self, genomes)
 
     def to_dict(self) -> dict:
@@ -174,6 +207,15 @@ def _cached_coords(spec: GenomeSpec, level: int, device: str) -> torch.Tensor:
         columns = spec.emit_width(level) > 1
         table = coordinates.encode(spec.levels[level], spec.encoding, spec.fourier_features, spec.fourier_scale, spec.encoding_seed + level, grid, columns)
         _COORD_CACHE[key] = table.to(device)
+    return _COORD_CACHE[key]
+
+
+def seed_base(spec: GenomeSpec, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(target_size,)`` the fixed He initialisation drawn from ``encoding_seed``: the base of a
+    subspace genome and of a ``residual='seed'`` hypernet."""
+    key = ("base", spec.target, spec.encoding_seed, str(device))
+    if key not in _COORD_CACHE:
+        _COORD_CACHE[key] = he_init(spec.levels[0], 1, torch.Generator().manual_seed(spec.encoding_seed))[0].to(device)
     return _COORD_CACHE[key]
 
 
