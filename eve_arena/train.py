@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from eve_arena.develop import predict
+from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
+from eve_arena.selfbuild import fidelity, self_copy
 
 
 @dataclass
@@ -23,15 +25,41 @@ class FitResult:
     genomes: torch.Tensor
     """``(P, D)`` trained genomes."""
     losses: np.ndarray
-    """``(steps, P)`` training loss of each row per step."""
+    """``(steps, P)`` task loss of each row per step."""
+    rho: np.ndarray | None = None
+    """``(steps, P)`` replication fidelity per step, for a self-building genome."""
 
 
-def fit(spec: GenomeSpec, task, count: int = 1, steps: int = 3000, lr: float = 3e-3, batch_size: int = 256, seed: int = 0, device: str | torch.device = "cpu", genomes: torch.Tensor | None = None) -> FitResult:
+def fit(
+    spec: GenomeSpec,
+    task,
+    count: int = 1,
+    steps: int = 3000,
+    lr: float = 3e-3,
+    batch_size: int = 256,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    genomes: torch.Tensor | None = None,
+    replication_weight: float = 0.0,
+    regenerate_every: int = 0,
+) -> FitResult:
     """Trains ``count`` genomes on ``task`` (anything with ``sample(rng, n)`` and ``loss``) by Adam.
 
     Each row starts from its own initialisation (``spec.init`` with ``seed``); all rows see the
     same stream of fresh batches. A cosine schedule takes the learning rate to zero.
+
+    A self-building genome minimises ``task loss + replication_weight * rho``; gradients reach
+    its weights both as the builder and as the copy to match. Every ``regenerate_every`` steps
+    (0: never) each row's weights are replaced by what it builds for itself, as in Chang &
+    Lipson's regeneration; a row whose self-copy is not finite keeps its weights.
     """
+    if spec.residual == "parent":
+        raise UserError("residual='parent' takes its base from the parent at reproduction; backprop has no parent: train residual='seed' instead")
+    self_building = spec.self_build != "off"
+    if (replication_weight or regenerate_every) and not self_building:
+        raise UserError("replication_weight and regenerate_every need a self-building genome (GenomeSpec.self_build 'quine' or 'residual')")
+    if not (replication_weight >= 0 and np.isfinite(replication_weight)) or regenerate_every < 0:
+        raise UserError(f"replication_weight must be a finite number >= 0 and regenerate_every >= 0, got {replication_weight} and {regenerate_every}")
     generator = torch.Generator().manual_seed(seed)
     start = spec.init(count, generator) if genomes is None else genomes.detach().clone()
     params = start.to(device).requires_grad_(True)
@@ -39,17 +67,33 @@ def fit(spec: GenomeSpec, task, count: int = 1, steps: int = 3000, lr: float = 3
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     rng = np.random.default_rng(seed)
     history = np.empty((steps, count), np.float32)
+    rho_history = np.empty((steps, count), np.float32) if self_building else None
     for step in range(steps):
         x, y = task.sample(rng, batch_size)
         xt = torch.from_numpy(x).to(device).reshape(batch_size, -1)
         yt = torch.from_numpy(y).to(device)
         per_row = task.loss(predict(spec, params, xt), yt)
+        objective = per_row
+        if self_building:
+            rho = fidelity(spec, params)[0]
+            rho_history[step] = rho.detach().cpu().numpy()
+            objective = per_row + replication_weight * rho if replication_weight else per_row
         opt.zero_grad()
-        per_row.sum().backward()
+        objective.sum().backward()
         opt.step()
         schedule.step()
         history[step] = per_row.detach().cpu().numpy()
-    return FitResult(params.detach().cpu(), history)
+        if regenerate_every and (step + 1) % regenerate_every == 0:
+            regenerate(spec, params)
+    return FitResult(params.detach().cpu(), history, rho_history)
+
+
+@torch.no_grad()
+def regenerate(spec: GenomeSpec, params: torch.Tensor) -> None:
+    """Replaces each row's builder, in place, by the one it builds for itself (where that is finite)."""
+    copy = self_copy(spec, params)
+    finite = torch.isfinite(copy).all(1, keepdim=True)
+    params[:, : spec.builder_size] = torch.where(finite, copy, params[:, : spec.builder_size])
 
 
 @torch.no_grad()
