@@ -8,6 +8,8 @@ everything else, so a resumed run continues bit for bit as if it had never stopp
 
 from __future__ import annotations
 
+import functools
+import inspect
 import time
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
 from eve_arena.errors import UserError
 from eve_arena.match import play_match
+from eve_arena.selfbuild import fidelity, offspring
 from eve_arena.tournament import schedule
 from eve_arena.train import heldout_scores
 
@@ -84,6 +87,9 @@ class Arena:
         self.spec = config.genome
         torch.set_num_threads(config.threads)
         self.strategy = config.make_strategy()
+        # Strategies with parents (the GA) breed through the genome's own offspring rule.
+        takes_inherit = "inherit" in inspect.signature(self.strategy.tell).parameters
+        self._tell_kwargs = {"inherit": functools.partial(offspring, self.spec)} if takes_inherit else {}
         self.state = state if state is not None else initial_state(config)
         self._envs: dict[int, object] = {}
         check_genome_fits_env(self.spec, self.env(1), config.env)
@@ -117,6 +123,19 @@ class Arena:
         if center is None:
             return torch.empty(0, self.spec.genome_size)
         return center(strategy_state).detach().to(torch.float32)[None]
+
+    @torch.no_grad()
+    def _replication_metrics(self, population: torch.Tensor, champion: torch.Tensor) -> dict:
+        """Replication fidelity rho and weight norm of the champion and (median) of the population."""
+        rho, norm = (v.numpy() for v in fidelity(self.spec, torch.cat([champion[None], population])))
+        finite = np.isfinite(rho[1:]) & np.isfinite(norm[1:])
+        median = (lambda v: float(np.median(v[1:][finite])) if finite.any() else float("nan"))
+        return {
+            "champion/rho": float(rho[0]),
+            "champion/weight_norm": float(norm[0]),
+            "population/rho_median": median(rho),
+            "population/weight_norm_median": median(norm),
+        }
 
     def step(self) -> dict:
         """Runs one generation and returns its metrics."""
@@ -157,11 +176,13 @@ class Arena:
         candidate_ids = torch.cat([ids, torch.full((c,), -1 - st.generation, dtype=ids.dtype)])  # a center's id: minus its generation
         standing = np.concatenate([fitness, ratings.ordinal(mu[center_seats], sigma[center_seats])])
         standing[invalid[candidate_seats] > 0] = -np.inf
+        valid = np.isfinite(standing)
         best = int(np.argmax(standing))
         held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c))
         if held is not None and cfg.champion_by == "heldout":
-            best = int(pool[np.argmin(held["loss"])])
-        champion = candidates[best].clone()
+            best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
+        # A generation in which every candidate broke has no champion: the last one stays.
+        champion = candidates[best].clone() if valid.any() else st.champion.clone()
         best_seat = int(candidate_seats[best])
         metrics = {
             "generation": st.generation,
@@ -170,6 +191,7 @@ class Arena:
             "rating/champion_mu": float(mu[best_seat]),
             "rating/champion_sigma": float(sigma[best_seat]),
             "champion/is_center": int(best >= p),
+            "champion/kept_previous": int(not valid.any()),
             "population/invalid": int((invalid[:p] > 0).sum()),
             "hall_of_fame/size": h,
         }
@@ -184,18 +206,20 @@ class Arena:
         if held is not None:
             at = {int(i): k for k, i in enumerate(pool)}
             for key, values in held.items():
-                metrics[f"champion/heldout_{key}"] = float(values[at[best]]) if best in at else float("nan")
+                metrics[f"champion/heldout_{key}"] = float(values[at[best]]) if best in at and valid.any() else float("nan")
                 metrics[f"population/heldout_{key}_median"] = float(np.median(values))
             metrics["population/heldout_loss_best"] = float(held["loss"].min())
 
         hall = (st.hall_genomes, st.hall_ids, st.hall_generations, mu[p : p + h], sigma[p : p + h])
-        if cfg.hall_of_fame and (st.generation + 1) % cfg.hall_every == 0 and int(candidate_ids[best]) not in set(st.hall_ids.tolist()):
+        if cfg.hall_of_fame and valid.any() and (st.generation + 1) % cfg.hall_every == 0 and int(candidate_ids[best]) not in set(st.hall_ids.tolist()):
             keep = slice(max(0, h + 1 - cfg.hall_of_fame), None)
             entry = (champion[None], candidate_ids[best : best + 1], torch.tensor([st.generation]), mu[best_seat : best_seat + 1], sigma[best_seat : best_seat + 1])
             hall = tuple((torch.cat if isinstance(old, torch.Tensor) else np.concatenate)([old, new])[keep] for old, new in zip(hall, entry))
 
-        next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator)
-        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, np.array([mu[best_seat], sigma[best_seat]]))
+        if self.spec.self_build != "off":
+            metrics.update(self._replication_metrics(population, champion))
+        next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator, **self._tell_kwargs)
+        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, np.array([mu[best_seat], sigma[best_seat]]) if valid.any() else st.champion_rating)
         metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
         metrics["time/generation_s"] = time.perf_counter() - started
         return metrics

@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--depth", type=int, choices=(0, 1, 2), help="0 direct, 1 hypernet, 2 hyper-hypernet (default 1)")
     t.add_argument("--encoding", choices=("seed", "normalized", "fourier"), help="coordinate encoding (default fourier)")
     t.add_argument("--emit", choices=("weight", "column"), help="what one hypernet pass writes: a weight, or a whole column of a layer (default weight; MNIST: column)")
+    t.add_argument("--self-build", choices=("off", "quine", "residual"), help="the genome's net also builds itself: its own weights (quine) or its offspring's change (residual) (default off)")
+    t.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
     t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1")
     t.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10")
     t.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--elite", type=_non_negative_int, help="individuals copied unchanged (default 4)")
     t.add_argument("--parent-fraction", type=_non_negative_float, help="best fraction of the population that breeds, in (0, 1] (default 0.5)")
     t.add_argument("--crossover", type=_non_negative_float, help="probability of uniform crossover, in [0, 1] (default 0.5)")
+    t.add_argument("--reproduction", choices=("copy", "self"), help="GA: a child starts as a copy of its parent, or as the genome its parent builds for it (default copy)")
     t.add_argument("--batch-size", type=_positive_int, help="inputs per environment step (default 256)")
     t.add_argument("--steps", type=_positive_int, help="steps per match (default 4)")
     t.add_argument("--data-dir", help="directory holding MNIST/raw/ (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)")
@@ -129,7 +132,7 @@ def config_from_args(args: argparse.Namespace):
     defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
     base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
     genome = base["genome"].to_dict()
-    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit")):
+    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit"), ("self_build", "self_build"), ("residual", "residual")):
         if getattr(args, arg) is not None:
             genome[field] = getattr(args, arg)
     if args.hyper_hidden is not None:
@@ -140,7 +143,7 @@ def config_from_args(args: argparse.Namespace):
             tournament[field] = getattr(args, arg)
     # A world's default strategy settings belong to its default strategy only.
     strategy_kwargs = dict(base["strategy_kwargs"]) if args.strategy in (None, base["strategy"]) else {}
-    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover"):
+    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover", "reproduction"):
         if getattr(args, arg) is not None:
             strategy_kwargs[arg] = getattr(args, arg)
     strategy_kwargs.update(dict(args.strategy_arg))

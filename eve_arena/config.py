@@ -64,7 +64,11 @@ class ArenaConfig:
         if self.strategy not in STRATEGIES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         self.tournament.validate(self.population)
-        self.make_strategy()  # validates the strategy's settings now, before any work
+        strategy = self.make_strategy()  # validates the strategy's settings now, before any work
+        if getattr(strategy, "reproduction", "copy") == "self" and self.genome.self_build == "off":
+            raise UserError("reproduction=self needs a genome that builds itself: set the genome's self_build to quine or residual (--self-build)")
+        if self.genome.residual == "parent" and not hasattr(strategy, "reproduction"):
+            raise UserError(f"residual=parent takes each child's base from its parent, and strategy {self.strategy!r} has no parents: use --strategy ga or residual=seed")
 
     @classmethod
     def for_env(cls, env: str = DEFAULT_ENV, **overrides) -> "ArenaConfig":

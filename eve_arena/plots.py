@@ -38,7 +38,12 @@ def _series(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_progress(rows: list[dict], path: Path) -> Path:
-    fig, (ax_loss, ax_rating) = plt.subplots(1, 2, figsize=(11, 4))
+    """Held-out loss and ratings over generations; for a self-building genome, a third panel of
+    replication fidelity rho beside the weight norm (a rho that falls only because the weights
+    shrink is not replication)."""
+    self_building = any("champion/rho" in r for r in rows)
+    fig, axes = plt.subplots(1, 3 if self_building else 2, figsize=(16.5 if self_building else 11, 4))
+    ax_loss, ax_rating = axes[:2]
     for key, label, style in (
         ("champion/heldout_loss", "champion", "-"),
         ("population/heldout_loss_best", "population best", ":"),
@@ -64,10 +69,35 @@ def plot_progress(rows: list[dict], path: Path) -> Path:
     ax_rating.set_title("fitness: tournament ratings")
     ax_rating.grid(alpha=0.3)
     ax_rating.legend()
+    if self_building:
+        plot_replication(rows, axes[2])
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_replication(rows: list[dict], ax) -> None:
+    for key, label, style in (("champion/rho", "champion rho", "-"), ("population/rho_median", "population median rho", "--")):
+        gens, values = _series(rows, key)
+        if len(gens):
+            ax.plot(gens, values, style, color="tab:purple", label=label)
+    ax.axhline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_yscale("log")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("replication fidelity rho (log; 1 = writing zeros)")
+    ax.set_title("self-replication")
+    ax.grid(alpha=0.3)
+    norms = ax.twinx()
+    for key, label, style in (("champion/weight_norm", "champion ||theta||", "-"), ("population/weight_norm_median", "population median ||theta||", "--")):
+        gens, values = _series(rows, key)
+        if len(gens):
+            norms.plot(gens, values, style, color="tab:green", label=label)
+    norms.set_yscale("log")
+    norms.set_ylabel("weight norm ||theta|| (log)", color="tab:green")
+    lines = ax.get_legend_handles_labels()
+    more = norms.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
 
 
 def plot_champion_fit(config, champion: torch.Tensor, path: Path) -> Path | None:
@@ -83,7 +113,7 @@ def plot_champion_fit(config, champion: torch.Tensor, path: Path) -> Path | None
     order = np.argsort(x)
     with torch.no_grad():
         pred = predict(config.genome, champion[None].float(), torch.from_numpy(x[order]).reshape(-1, 1))[0, :, 0].numpy()
-    mse = float(np.mean((pred - y[order]) ** 2))
+    mse = float(np.mean((pred.astype(np.float64) - y[order]) ** 2))
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(x, y, s=6, color="0.4", alpha=0.5, label="outcomes (held-out)")
     ax.plot(x[order], pred, color="tab:red", lw=2, label="champion's predictions")

@@ -5,10 +5,15 @@ Alternative for Training Deep Neural Networks for Reinforcement Learning") showe
 for neural nets: the top ``parent_fraction`` of the population breed, the best ``elite`` pass
 unchanged, everyone else is a mutated (and, with probability ``crossover``, recombined) child.
 The mutation step anneals geometrically from ``sigma`` to ``sigma_min``.
+
+Children start as their parents' offspring as the genome defines it (``selfbuild.offspring``,
+handed in by the arena as ``inherit``): a copy, or with ``reproduction="self"`` the genome its
+parent builds for it, so that selection acts on heredity as well as on the task.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -42,6 +47,9 @@ class GeneticAlgorithm:
     sigma_min: float = 0.003
     crossover: float = 0.5
     """Probability that a child is a uniform crossover of two parents before mutation."""
+    reproduction: str = "copy"
+    """copy: a child starts as a copy of its parent; self: as the genome its parent builds for it
+    (needs a self-building genome)."""
 
     def __post_init__(self) -> None:
         if self.elite < 0:
@@ -54,6 +62,8 @@ class GeneticAlgorithm:
             raise UserError(f"sigma decay must be in (0, 1], got {self.sigma_decay}")
         if not 0.0 <= self.crossover <= 1.0:
             raise UserError(f"crossover probability must be in [0, 1], got {self.crossover}")
+        if self.reproduction not in ("copy", "self"):
+            raise UserError(f"reproduction must be copy or self, got {self.reproduction!r}")
 
     def init(self, genomes: torch.Tensor) -> GAState:
         if self.elite >= len(genomes):
@@ -63,7 +73,11 @@ class GeneticAlgorithm:
     def ask(self, state: GAState) -> tuple[torch.Tensor, torch.Tensor]:
         return state.population, state.ids
 
-    def tell(self, state: GAState, fitness: torch.Tensor, generator: torch.Generator) -> GAState:
+    def tell(self, state: GAState, fitness: torch.Tensor, generator: torch.Generator, inherit: Callable | None = None) -> GAState:
+        """``inherit(parents, self_built) -> children`` makes offspring before crossover and
+        mutation; without it children are copies."""
+        if inherit is None and self.reproduction == "self":
+            raise UserError("reproduction='self' needs the genome's inherit function: run it in an arena with a self-building genome")
         pop = state.population
         p = len(pop)
         order = torch.argsort(clean_fitness(fitness), descending=True, stable=True)
@@ -71,13 +85,13 @@ class GeneticAlgorithm:
         n_parents = max(1, int(round(self.parent_fraction * p)))
         parents = order[:n_parents]
         n_children = p - self.elite
-        first = parents[torch.randint(n_parents, (n_children,), generator=generator)]
-        children = pop[first].clone()
+        breeders = pop[parents] if inherit is None else inherit(pop[parents], self.reproduction == "self")
+        children = breeders[torch.randint(n_parents, (n_children,), generator=generator)]
         if self.crossover > 0:
-            second = parents[torch.randint(n_parents, (n_children,), generator=generator)]
+            second = breeders[torch.randint(n_parents, (n_children,), generator=generator)]
             crossing = torch.rand(n_children, 1, generator=generator) < self.crossover
             take_second = torch.rand(children.shape, generator=generator) < 0.5
-            children = torch.where(crossing & take_second, pop[second], children)
+            children = torch.where(crossing & take_second, second, children)
         noise = torch.randn(children.shape, generator=generator, dtype=children.dtype)
         children = children + state.sigma * noise
         population = torch.cat([pop[elites], children])
