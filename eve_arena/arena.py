@@ -127,15 +127,10 @@ class Arena:
     @torch.no_grad()
     def _replication_metrics(self, population: torch.Tensor, champion: torch.Tensor) -> dict:
         """Replication fidelity rho and weight norm of the champion and (median) of the population."""
-        rho, norm = (v.numpy() for v in fidelity(self.spec, torch.cat([champion[None], population])))
-        finite = np.isfinite(rho[1:]) & np.isfinite(norm[1:])
-        median = (lambda v: float(np.median(v[1:][finite])) if finite.any() else float("nan"))
-        return {
-            "champion/rho": float(rho[0]),
-            "champion/weight_norm": float(norm[0]),
-            "population/rho_median": median(rho),
-            "population/weight_norm_median": median(norm),
-        }
+        rho, norm = (v.cpu().numpy() for v in fidelity(self.spec, torch.cat([champion[None], population])))
+        finite = np.isfinite(rho[1:]) & np.isfinite(norm[1:])  # broken genomes have no fidelity to speak of
+        rho_pop, norm_pop = (float(np.median(v[1:][finite])) if finite.any() else float("nan") for v in (rho, norm))
+        return {"champion/rho": float(rho[0]), "champion/weight_norm": float(norm[0]), "population/rho_median": rho_pop, "population/weight_norm_median": norm_pop}
 
     def step(self) -> dict:
         """Runs one generation and returns its metrics."""
@@ -184,12 +179,13 @@ class Arena:
         # A generation in which every candidate broke has no champion: the last one stays.
         champion = candidates[best].clone() if valid.any() else st.champion.clone()
         best_seat = int(candidate_seats[best])
+        champion_rating = np.array([mu[best_seat], sigma[best_seat]]) if valid.any() else st.champion_rating
         metrics = {
             "generation": st.generation,
             "fitness/best": float(fitness.max()),
             "fitness/median": float(np.median(fitness)),
-            "rating/champion_mu": float(mu[best_seat]),
-            "rating/champion_sigma": float(sigma[best_seat]),
+            "rating/champion_mu": float(champion_rating[0]),
+            "rating/champion_sigma": float(champion_rating[1]),
             "champion/is_center": int(best >= p),
             "champion/kept_previous": int(not valid.any()),
             "population/invalid": int((invalid[:p] > 0).sum()),
@@ -219,7 +215,7 @@ class Arena:
         if self.spec.self_build != "off":
             metrics.update(self._replication_metrics(population, champion))
         next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator, **self._tell_kwargs)
-        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, np.array([mu[best_seat], sigma[best_seat]]) if valid.any() else st.champion_rating)
+        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, champion_rating)
         metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
         metrics["time/generation_s"] = time.perf_counter() - started
         return metrics
