@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 from eve_arena import checkpoint
 from eve_arena.arena import Arena
 from eve_arena.errors import UserError
+from eve_arena.genome import GenomeSpec
 from eve_arena.run import (
     CHAMPION_FILE,
     CHECKPOINT_DIR,
@@ -93,8 +94,9 @@ def _champion(run: Path) -> torch.Tensor:
     return load_file(str(run / CHAMPION_FILE))["genome"]
 
 
-def test_stopped_and_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny_config):
-    config = tiny_config(generations=17)
+@pytest.mark.parametrize("genome", [None, GenomeSpec(encoding="fourier", fourier_features=8, self_build="quine", residual="parent")], ids=["default", "self-building-parent-based"])
+def test_stopped_and_resumed_run_matches_an_uninterrupted_one(tmp_path, tiny_config, genome):
+    config = tiny_config(generations=17) if genome is None else tiny_config(generations=17, genome=genome)
     for name in ("whole", "stopped"):
         start_run(config, tmp_path / name)
     run_arena(tmp_path / "whole", progress=False)
