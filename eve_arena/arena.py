@@ -21,6 +21,7 @@ from eve_arena.agents.baselines import load_baseline
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
+from eve_arena.envs.plugins import check_contract
 from eve_arena.errors import UserError
 from eve_arena.match import play_match
 from eve_arena.selfbuild import fidelity, offspring
@@ -92,6 +93,7 @@ class Arena:
         self._tell_kwargs = {"inherit": functools.partial(offspring, self.spec)} if takes_inherit else {}
         self.state = state if state is not None else initial_state(config)
         self._envs: dict[int, object] = {}
+        check_contract(self.env(1), config.env)
         check_genome_fits_env(self.spec, self.env(1), config.env)
         self.baselines = [load_baseline(name, self.env(1), seed=config.seed + i) for i, name in enumerate(config.baselines)]
 

@@ -203,9 +203,12 @@ def _render(args) -> None:
 
 def _envs(args) -> None:
     from eve_arena.envs import registered
+    from eve_arena.envs.plugins import ENTRY_POINT_GROUP, register_from_entry_points
 
     for env_id, doc in registered().items():
         print(f"{env_id:34s} {doc}")
+    for env_id, entry in register_from_entry_points().items():
+        print(f"{env_id:34s} plug-in ({ENTRY_POINT_GROUP} entry point): {entry}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,7 +57,15 @@ def plot_progress(rows: list[dict], path: Path) -> Path:
     ax_loss.set_ylabel("held-out loss (log)")
     ax_loss.set_title("champion loss over generations")
     ax_loss.grid(alpha=0.3)
-    ax_loss.legend()
+    if not ax_loss.lines:  # an environment without a held-out split: what its infos report in matches
+        for key in (k for k in rows[-1] if k.startswith("population/match_")):
+            gens, values = _series(rows, key)
+            if len(gens) and (values > 0).all():
+                ax_loss.plot(gens, values, label=f"population median of infos['{key[len('population/match_') : -len('_median')]}'] in matches")
+        ax_loss.set_ylabel("match score (log)")
+        ax_loss.set_title("no held-out split: match scores over generations")
+    if ax_loss.lines:
+        ax_loss.legend()
     keys = [("fitness/best", "champion (this generation)"), ("fitness/median", "population median"), ("rating/hall_of_fame_best", "best hall-of-fame member")]
     keys += [(k, k.split("/", 1)[1].replace("_", " ")) for k in rows[-1] if k.startswith("rating/baseline_")]
     for key, label in keys:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pettingzoo
 
+from eve_arena.envs import plugins
 from eve_arena.errors import UserError
 
 NAMESPACE = "eve_arena"
@@ -51,9 +52,16 @@ def registered() -> dict[str, str]:
 
 
 def make_env(env_id: str, **kwargs) -> pettingzoo.ParallelEnv:
-    """``pettingzoo.make`` for the parallel API, with a one-line error for an unknown id."""
+    """``pettingzoo.make`` for the parallel API, or a ``module:Name`` constructor
+    (``plugins``), with a one-line error for an unknown id."""
+    if plugins.is_path(env_id):
+        return plugins.build(env_id, **kwargs)
+    plugins.find(env_id)
     try:
         pettingzoo.spec("parallel", env_id)
     except Exception as exc:  # the registry raises several types; all mean "not found"
-        raise UserError(f"unknown environment {env_id!r}; ours are {', '.join(registered())} (`eve-arena envs` lists them; any id registered with pettingzoo.register works too)") from exc
+        raise UserError(
+            f"unknown environment {env_id!r}; ours are {', '.join(registered())} (`eve-arena envs` lists them). Plug in your own as an id that your package "
+            f"registers with pettingzoo.register, an entry point in the {plugins.ENTRY_POINT_GROUP!r} group, or module:Class"
+        ) from exc
     return pettingzoo.make("parallel", env_id, **kwargs)
