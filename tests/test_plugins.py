@@ -93,7 +93,7 @@ class OldResetAPI(SineArenaEnv):
 
 class FourTupleStep(SineArenaEnv):
     def step(self, actions):
-        observations, rewards, terminations, truncations, infos = super().step(actions)
+        observations, rewards, terminations, _truncations, infos = super().step(actions)
         return observations, rewards, terminations, infos
 
 
