@@ -109,8 +109,10 @@ class Arena:
         task = getattr(env, "task", None)
         return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
 
-    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray):
-        """Held-out scores of the ``heldout_pool`` best-rated candidates (all when 0) plus ``always``, and their indices."""
+    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray, generation: int):
+        """Held-out scores of the ``heldout_pool`` best-rated candidates (all when 0) plus ``always``, and their indices,
+        on the task of ``generation`` (a changing world's task is the one its reset for that generation sets)."""
+        self.env(1).reset(seed=0, options={"generation": generation})
         task = self.task()
         if task is None:
             return None, None
@@ -160,7 +162,8 @@ class Arena:
             team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
             seats = np.concatenate([genome_seats, baseline_seats])
             env = self.env(len(seats))
-            result = play_match(env, [team, *self.baselines], seed=int(rng.integers(2**31)))
+            # A changing world reads the generation from the reset options (schedules.py).
+            result = play_match(env, [team, *self.baselines], seed=int(rng.integers(2**31)), options={"generation": st.generation})
             mu, sigma = ratings.rate_match(mu, sigma, seats, result.returns)
             invalid[seats] += result.invalid_steps
             for key, values in result.info_means.items():
@@ -175,7 +178,7 @@ class Arena:
         standing[invalid[candidate_seats] > 0] = -np.inf
         valid = np.isfinite(standing)
         best = int(np.argmax(standing))
-        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c))
+        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
         if held is not None and cfg.champion_by == "heldout":
             best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
         # A generation in which every candidate broke has no champion: the last one stays.
@@ -193,6 +196,9 @@ class Arena:
             "population/invalid": int((invalid[:p] > 0).sum()),
             "hall_of_fame/size": h,
         }
+        phase = getattr(getattr(self.env(1), "unwrapped", self.env(1)), "phase", None)
+        if isinstance(phase, (int, float)):
+            metrics["env/phase"] = float(phase)
         for name, seat in zip(self.config.baselines, baseline_seats):
             metrics[f"rating/baseline_{name}"] = float(ratings.ordinal(mu[seat], sigma[seat]))
         if h:

@@ -84,6 +84,71 @@ class ToyTask:
         return self.heldout(seed=20_000)
 
 
+CURVE_FAMILIES = ("sinusoid", "drift", "switch")
+
+
+@dataclass(frozen=True)
+class CurveTask(ToyTask):
+    """One member of a family of regression curves: a phase of a changing toy world.
+
+    ``sinusoid``: ``params = (amplitude, phase)``, ``y = amplitude * sin(x + phase)``, x uniform in
+    [-5, 5] (the MAML sinusoid benchmark, Finn et al. 2017). ``drift`` and ``switch``:
+    ``params = (a, b, c)``, ``y = a x^2 + b x + c``, x ~ N(0, 1) as in the seed's toy world.
+    """
+
+    family: str = "sinusoid"
+    params: tuple[float, ...] = (1.0, 0.0)
+
+    def __post_init__(self) -> None:
+        if self.family not in CURVE_FAMILIES:
+            raise UserError(f"unknown curve family {self.family!r}; choose one of {', '.join(CURVE_FAMILIES)}")
+        object.__setattr__(self, "params", tuple(float(p) for p in self.params))
+        if len(self.params) != (2 if self.family == "sinusoid" else 3):
+            raise UserError(f"a {self.family} curve takes {2 if self.family == 'sinusoid' else 3} parameters, got {self.params}")
+        if not self.noise >= 0:
+            raise UserError(f"noise must be a non-negative number, got {self.noise}")
+
+    @property
+    def name(self) -> str:
+        return f"toy {self.family} " + ", ".join(f"{p:.2f}" for p in self.params)
+
+    def truth(self, x: np.ndarray) -> np.ndarray:
+        if self.family == "sinusoid":
+            amplitude, phase = self.params
+            return amplitude * np.sin(x + phase)
+        a, b, c = self.params
+        return a * x**2 + b * x + c
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        x = (rng.uniform(-5.0, 5.0, n) if self.family == "sinusoid" else rng.standard_normal(n)).astype(np.float32)
+        y = (self.truth(x) + self.noise * rng.standard_normal(n)).astype(np.float32)
+        return x, y
+
+
+def family_params(family: str, index: int, seed: int) -> np.ndarray:
+    """The curve parameters of phase ``index`` of a changing toy world, drawn from ``(seed, index)``.
+
+    sinusoid: amplitude in [0.1, 5], phase in [0, pi]. drift: each of a, b, c in [-10, 10].
+    switch: the seed's two toy targets in turn, 10x + 2 on even phases and 10x^2 + 2 on odd ones.
+    """
+    if family == "switch":
+        return np.array([0.0, 10.0, 2.0]) if index % 2 == 0 else np.array([10.0, 0.0, 2.0])
+    rng = np.random.default_rng([seed, index])
+    if family == "sinusoid":
+        return np.array([rng.uniform(0.1, 5.0), rng.uniform(0.0, np.pi)])
+    return rng.uniform(-10.0, 10.0, 3)
+
+
+def curve_at(family: str, phase: float, seed: int, noise: float = 0.1) -> CurveTask:
+    """The task at a (possibly fractional) phase: phase k's curve blended into phase k + 1's."""
+    k = int(np.floor(phase))
+    fraction = phase - k
+    params = family_params(family, k, seed)
+    if fraction > 0:
+        params = (1 - fraction) * params + fraction * family_params(family, k + 1, seed)
+    return CurveTask(noise=noise, family=family, params=tuple(params))
+
+
 _MNIST_ARRAYS: dict = {}
 
 

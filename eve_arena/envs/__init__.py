@@ -37,6 +37,9 @@ _OURS = {
     f"{NAMESPACE}/toy_linear-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "linear"}, "the seed's toy task 10x + 2 as a k-agent regression contest"),
     f"{NAMESPACE}/toy_quadratic-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "quadratic"}, "the seed's toy task 10x^2 + 2 as a k-agent regression contest"),
     f"{NAMESPACE}/mnist-v0": ("eve_arena.envs.mnist:parallel_env", {}, "MNIST digits as a k-agent classification contest (cross-entropy)"),
+    f"{NAMESPACE}/toy_sinusoid-v0": ("eve_arena.envs.changing_toy:parallel_env", {"family": "sinusoid", "change_unit": "episode"}, "a new sinusoid A sin(x + phi) every episode (MAML's family)"),
+    f"{NAMESPACE}/toy_drift-v0": ("eve_arena.envs.changing_toy:parallel_env", {"family": "drift", "change_mode": "gradual"}, "a x^2 + b x + c whose coefficients drift, a new draw every 20 generations"),
+    f"{NAMESPACE}/toy_switch-v0": ("eve_arena.envs.changing_toy:parallel_env", {"family": "switch"}, "10x + 2 and 10x^2 + 2 in turn, switching every 20 generations"),
 }
 
 for _id, (_entry, _kwargs, _doc) in _OURS.items():

@@ -59,6 +59,7 @@ class SupervisedArenaEnv(ParallelEnv):
         options = options or {}
         self.agents = list(self.possible_agents)
         self._step = 0
+        self.task = self.task_at_reset(seed, options)
         self._x, self._y = self.task.sample(self._rng, self.batch_size)
         self._prev_x = np.zeros_like(self._x)
         self._prev_y = self.task.no_feedback(self.batch_size)
@@ -103,6 +104,7 @@ class SupervisedArenaEnv(ParallelEnv):
         terminations = {a: False for a in self.agents}
         truncations = {a: truncated for a in self.agents}
         self._prev_x, self._prev_y = self._x, self._y
+        self.task = self.task_at_step(self._step)
         self._x, self._y = self.task.sample(self._rng, self.batch_size)
         observations = self._observations()
         if self.render_mode == "human":
@@ -110,6 +112,13 @@ class SupervisedArenaEnv(ParallelEnv):
         if truncated:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
+
+    # A changing world overrides these two: which task holds from a reset, and after each step.
+    def task_at_reset(self, seed: int | None, options: dict):
+        return self.task
+
+    def task_at_step(self, step: int):
+        return self.task
 
     def render(self):
         if self.render_mode is None:
