@@ -3,6 +3,7 @@
     eve-arena tournament --out runs/demo        # evolve on the default toy world
     eve-arena resume runs/demo                  # continue a stopped run from its checkpoint
     eve-arena render runs/demo --gif match.gif  # the champion against the hall of fame
+    eve-arena adaptivity runs/demo              # drops and recoveries at each change of a changing world
     eve-arena envs                              # the registered environments
 """
 
@@ -119,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--opponents", type=_non_negative_int, help="newest hall-of-fame members to play (default all)")
     v.add_argument("--seed", type=_non_negative_int, default=0)
 
+    a = sub.add_parser("adaptivity", help="how the champion and population coped with each change of a changing world")
+    a.add_argument("run_dir", type=Path)
+    a.add_argument("--score", help="metric to report on (default: champion/heldout_accuracy, else champion/heldout_loss)")
+
     sub.add_parser("envs", help="list the registered environments")
     return parser
 
@@ -201,6 +206,14 @@ def _render(args) -> None:
         print(f"wrote {len(written)} file(s), last: {path}")
 
 
+def _adaptivity(args) -> None:
+    from eve_arena.adaptivity import report
+
+    result = report(args.run_dir, args.score)
+    print((args.run_dir / "adaptivity.md").read_text(), end="")
+    print(f"files: {args.run_dir}/adaptivity.json, {args.run_dir}/adaptivity.md, {args.run_dir}/plots/adaptivity.png ({result['summary']['changes']} changes)")
+
+
 def _envs(args) -> None:
     from eve_arena.envs import registered
     from eve_arena.envs.plugins import ENTRY_POINT_GROUP, register_from_entry_points
@@ -213,7 +226,7 @@ def _envs(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"tournament": _tournament, "resume": _resume, "render": _render, "envs": _envs}[args.command]
+    command = {"tournament": _tournament, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs}[args.command]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

@@ -108,6 +108,37 @@ def plot_replication(rows: list[dict], ax) -> None:
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
 
 
+def plot_adaptivity(rows: list[dict], key: str, changes: list, path: Path) -> Path:
+    """The champion's and the population's score over generations, each change marked, and the
+    level a recovery has to reach shaded."""
+    from eve_arena.adaptivity import RECOVERED, SCORES
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    gens, values = _series(rows, key)
+    ax.plot(gens, values, color="tab:blue", label=f"champion {key.split('/', 1)[1]}")
+    population_key = SCORES.get(key, (None, True))[0]
+    if population_key:
+        gens, values = _series(rows, population_key)
+        ax.plot(gens, values, "--", color="tab:orange", label="population median")
+    higher = SCORES.get(key, (None, not key.endswith("loss")))[1]
+    for n, change in enumerate(changes):
+        ax.axvline(change.generation, color="0.4", lw=0.8, ls=":", label="world changes" if n == 0 else None)
+        target = RECOVERED * change.before if higher else change.before / RECOVERED
+        end = changes[n + 1].generation if n + 1 < len(changes) else rows[-1]["generation"]
+        ax.hlines(target, change.generation, end, color="tab:green", lw=1, label=f"back to {RECOVERED:.0%} of the level before the change" if n == 0 else None)
+    if not higher:
+        ax.set_yscale("log")
+    ax.set_xlabel("generation")
+    ax.set_ylabel(key)
+    ax.set_title("adaptivity: score through the world's changes")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_champion_fit(config, champion: torch.Tensor, path: Path) -> Path | None:
     """Held-out outcomes as points, the champion's predictions as a line (the seed's figure)."""
     from eve_arena.arena import Arena
