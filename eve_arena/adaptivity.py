@@ -125,8 +125,10 @@ def report(run_dir: Path, key: str | None = None) -> dict:
 
 def markdown(key: str, changes: list[Change], summary: dict) -> str:
     lines = [
-        f"Adaptivity of {summary['run']} on `{key}`: {summary['changes']} changes, the champion back to {RECOVERED:.0%} of its level "
-        f"before the change in {summary['recovered']} of them (median {summary['median_recovery_generations']} generations, at most {summary['max_recovery_generations']}).",
+        (
+            f"Adaptivity of {summary['run']} on `{key}`: {summary['changes']} changes, the champion back to {RECOVERED:.0%} of its level "
+            f"before the change in {summary['recovered']} of them (median {summary['median_recovery_generations']} generations, at most {summary['max_recovery_generations']})."
+        ),
         "",
         "| change at generation | phase | champion before | first after | drop | generations to 90% | area (mean over the phase) | population drop | population generations to 90% |",
         "|---|---|---|---|---|---|---|---|---|",
