@@ -7,6 +7,7 @@ sample of it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,3 +226,89 @@ class MNISTTask:
 
     def test(self) -> tuple[np.ndarray, np.ndarray]:
         return self.arrays("test")
+
+
+MNIST_SHIFTS = ("permute", "rotate", "labels")
+
+
+@dataclass(frozen=True)
+class ShiftedMNISTTask(MNISTTask):
+    """MNIST in phase ``phase`` of a changing world; phase 0 is plain MNIST.
+
+    ``permute``: a fixed pixel permutation per phase (permuted MNIST, Goodfellow et al. 2013);
+    ``rotate``: the images rotated by an angle per phase, uniform in [-180, 180) degrees (a
+    fractional phase blends two angles); ``labels``: the labels permuted per phase (label shift).
+    Each phase's change is drawn from ``(shift_seed, phase)``. Batches are shifted as they are
+    drawn; the held-out and test splits once per phase.
+    """
+
+    shift: str = "permute"
+    phase: float = 0.0
+    shift_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.shift not in MNIST_SHIFTS:
+            raise UserError(f"unknown MNIST shift {self.shift!r}; choose one of {', '.join(MNIST_SHIFTS)}")
+        if self.shift != "rotate" and self.phase != int(self.phase):
+            raise UserError(f"a {self.shift} shift changes abruptly: its phase must be whole, got {self.phase}")
+
+    @property
+    def name(self) -> str:
+        return f"MNIST, {self.shift} phase {self.phase:g}"
+
+    def _draw(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.shift_seed, index])
+
+    def pixel_order(self) -> np.ndarray:
+        k = int(self.phase)
+        return np.arange(784) if k == 0 else self._draw(k).permutation(784)
+
+    def label_map(self) -> np.ndarray:
+        k = int(self.phase)
+        return np.arange(10) if k == 0 else self._draw(k).permutation(10)
+
+    def angle(self) -> float:
+        """Degrees; phase k's angle blended into phase k + 1's by the fraction of the phase."""
+        k = int(np.floor(self.phase))
+        fraction = self.phase - k
+        return (1 - fraction) * self._phase_angle(k) + fraction * self._phase_angle(k + 1)
+
+    def _phase_angle(self, index: int) -> float:
+        return 0.0 if index == 0 else float(self._draw(index).uniform(-180.0, 180.0))
+
+    def shifted(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.shift == "permute":
+            return x[:, self.pixel_order()], y
+        if self.shift == "labels":
+            return x, self.label_map()[y]
+        return _rotate(x, self.angle(), background=float(self.arrays("train")[0].min())), y
+
+    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.shifted(*super().sample(rng, n))
+
+    def heldout(self) -> tuple[np.ndarray, np.ndarray]:
+        return _shifted_split(self, "val")
+
+    def test(self) -> tuple[np.ndarray, np.ndarray]:
+        return _shifted_split(self, "test")
+
+
+@functools.lru_cache(maxsize=4)
+def _shifted_split(task: ShiftedMNISTTask, split: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = task.shifted(*task.arrays(split))
+    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+    x.flags.writeable = False
+    y.flags.writeable = False
+    return x, y
+
+
+def _rotate(x: np.ndarray, degrees: float, background: float) -> np.ndarray:
+    """``(N, 784)`` normalised images rotated about their centre, bilinear, corners filled with background."""
+    if degrees == 0:
+        return x
+    theta = np.deg2rad(degrees)
+    images = torch.tensor(x).reshape(-1, 1, 28, 28) - background  # a copy: split arrays are read-only
+    rotation = torch.tensor([[np.cos(theta), -np.sin(theta), 0.0], [np.sin(theta), np.cos(theta), 0.0]], dtype=torch.float32)
+    grid = torch.nn.functional.affine_grid(rotation.expand(len(images), 2, 3), list(images.shape), align_corners=False)
+    rotated = torch.nn.functional.grid_sample(images, grid, align_corners=False) + background
+    return rotated.reshape(len(x), 784).numpy()

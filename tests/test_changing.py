@@ -9,6 +9,7 @@ from eve_arena.envs import make_env
 from eve_arena.errors import UserError
 from eve_arena.schedules import Schedule
 from eve_arena.tasks import CurveTask, curve_at, family_params
+from tests.conftest import needs_mnist
 
 
 def test_a_schedule_turns_the_clock_into_a_phase():
@@ -78,3 +79,33 @@ def test_the_arena_follows_the_phase_and_scores_champions_on_the_current_task(ti
     # Whatever the champion learnt of 10x + 2 is worth much less against 10x^2 + 2.
     assert rows[3]["champion/heldout_loss"] > 1.5 * rows[2]["champion/heldout_loss"]
     assert isinstance(ArenaConfig.from_dict(config.to_dict()), ArenaConfig)
+
+
+@needs_mnist
+@pytest.mark.parametrize("shift", ["permute", "rotate", "labels"])
+def test_changing_mnist_worlds_shift_batches_and_splits_alike(shift):
+    from eve_arena.tasks import MNISTTask, ShiftedMNISTTask
+
+    plain, moved = ShiftedMNISTTask(train_limit=500, shift=shift), ShiftedMNISTTask(train_limit=500, shift=shift, phase=1)
+    (x0, y0), (x1, y1) = plain.heldout(), moved.heldout()
+    assert np.array_equal(x0, MNISTTask().heldout()[0])  # phase 0 is plain MNIST
+    if shift == "permute":
+        assert np.array_equal(x1, x0[:, moved.pixel_order()]) and np.array_equal(np.sort(x1, 1), np.sort(x0, 1))
+    elif shift == "labels":
+        assert np.array_equal(x1, x0) and np.array_equal(y1, moved.label_map()[y0]) and not np.array_equal(y1, y0)
+    else:
+        assert abs(moved.angle()) > 1 and not np.allclose(x1, x0)
+        assert abs(x1.mean() - x0.mean()) < 0.1  # rotated, not washed out: the corners take the background
+    xb, yb = moved.sample(np.random.default_rng(0), 16)
+    xp, yp = plain.sample(np.random.default_rng(0), 16)
+    xs, ys = moved.shifted(xp, yp)  # batches are shifted the same way as the splits
+    np.testing.assert_allclose(xb, xs)
+    assert np.array_equal(yb, ys)
+    env = make_env(f"eve_arena/mnist_{ {'permute': 'permuted', 'rotate': 'rotated', 'labels': 'label_shift'}[shift]}-v0", num_agents=2, batch_size=8, train_limit=500, change_every=2)
+    phases = []
+    for generation in range(5):
+        env.reset(seed=0, options={"generation": generation})
+        phases.append(env.unwrapped.task.phase)
+    assert phases == [0, 0, 1, 1, 2]
+    with pytest.raises(UserError, match="no halfway point"):
+        make_env("eve_arena/mnist_permuted-v0", change_mode="gradual", train_limit=500)

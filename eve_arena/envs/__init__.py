@@ -32,6 +32,11 @@ ENV_DEFAULTS = {
         "strategy": "pgpe", "strategy_kwargs": {"optimizer": "adam", "center_lr": 0.006, "stdev": 0.04, "stdev_lr": 0.09, "center_lr_decay": 0.99985},
     },
 }
+# The changing MNIST worlds start from the MNIST world's settings, less the decaying step size:
+# a population that must re-adapt after every change needs its step size for the whole run.
+_MNIST_STATIC = ENV_DEFAULTS[f"{NAMESPACE}/mnist-v0"]
+for _shift in ("permuted", "rotated", "label_shift"):
+    ENV_DEFAULTS[f"{NAMESPACE}/mnist_{_shift}-v0"] = {**_MNIST_STATIC, "strategy_kwargs": {k: v for k, v in _MNIST_STATIC["strategy_kwargs"].items() if k != "center_lr_decay"}}
 
 _OURS = {
     f"{NAMESPACE}/toy_linear-v0": ("eve_arena.envs.toy_regression:parallel_env", {"task": "linear"}, "the seed's toy task 10x + 2 as a k-agent regression contest"),
@@ -40,6 +45,9 @@ _OURS = {
     f"{NAMESPACE}/toy_sinusoid-v0": ("eve_arena.envs.changing_toy:parallel_env", {"family": "sinusoid", "change_unit": "episode"}, "a new sinusoid A sin(x + phi) every episode (MAML's family)"),
     f"{NAMESPACE}/toy_drift-v0": ("eve_arena.envs.changing_toy:parallel_env", {"family": "drift", "change_mode": "gradual"}, "a x^2 + b x + c whose coefficients drift, a new draw every 20 generations"),
     f"{NAMESPACE}/toy_switch-v0": ("eve_arena.envs.changing_toy:parallel_env", {"family": "switch"}, "10x + 2 and 10x^2 + 2 in turn, switching every 20 generations"),
+    f"{NAMESPACE}/mnist_permuted-v0": ("eve_arena.envs.changing_mnist:parallel_env", {"shift": "permute"}, "MNIST with a new pixel permutation every 20 generations"),
+    f"{NAMESPACE}/mnist_rotated-v0": ("eve_arena.envs.changing_mnist:parallel_env", {"shift": "rotate"}, "MNIST rotated by a new angle every 20 generations"),
+    f"{NAMESPACE}/mnist_label_shift-v0": ("eve_arena.envs.changing_mnist:parallel_env", {"shift": "labels"}, "MNIST with its labels permuted anew every 20 generations"),
 }
 
 for _id, (_entry, _kwargs, _doc) in _OURS.items():

@@ -15,7 +15,7 @@ The toy world (``toy_regression``) with a target from a family of curves (``task
 
 A ``schedules.Schedule`` says when: every ``change_every`` generations (the arena passes the
 generation as ``reset(options={"generation": g})``), every ``change_every`` steps within an
-episode, or every episode (the task drawn from the episode's seed); abrupt or gradual; seeded
+episode, or every episode (the task numbered by the episode's seed); abrupt or gradual; seeded
 by ``change_seed``. ``infos[agent]["phase"]`` and the env's ``phase`` attribute hold the phase:
 its integer part numbers the task, a fraction is a blend between two. An agent that adapts
 within its life reads the previous step's inputs and targets in ``prev_x`` and ``prev_y``.
@@ -30,15 +30,13 @@ Those of ``toy_regression`` but ``task``, and ``family``, ``change_every``, ``ch
 
 from __future__ import annotations
 
-import numpy as np
-
-from eve_arena.envs.supervised import SupervisedArenaEnv
+from eve_arena.envs.changing import ChangingArenaEnv
 from eve_arena.envs.toy_regression import _renderer
 from eve_arena.schedules import Schedule
-from eve_arena.tasks import curve_at
+from eve_arena.tasks import CurveTask, curve_at
 
 
-class ChangingToyEnv(SupervisedArenaEnv):
+class ChangingToyEnv(ChangingArenaEnv):
     def __init__(
         self,
         num_agents: int = 4,
@@ -52,33 +50,11 @@ class ChangingToyEnv(SupervisedArenaEnv):
         noise: float = 0.1,
         render_mode: str | None = None,
     ):
-        self.schedule = Schedule(change_every, change_unit, change_mode, change_seed)
         self.family, self.noise = family, noise
-        self.phase = 0.0
-        super().__init__(curve_at(family, 0.0, change_seed, noise), _renderer, num_agents, batch_size, max_steps, render_mode, name=f"toy_{family}_v0")
+        super().__init__(Schedule(change_every, change_unit, change_mode, change_seed), _renderer, num_agents, batch_size, max_steps, render_mode, name=f"toy_{family}_v0")
 
-    def _task(self, phase: float, seed: int | None = None):
-        self.phase = phase
-        return curve_at(self.family, phase, self.schedule.seed if seed is None else seed, self.noise)
-
-    def task_at_reset(self, seed: int | None, options: dict):
-        unit = self.schedule.unit
-        if unit == "episode":
-            # A new curve every episode, drawn from the episode's seed: the same match replays
-            # the same task, and a resumed run sees the same sequence.
-            episode = int(np.random.default_rng([self.schedule.seed, 0 if seed is None else seed]).integers(2**31))
-            return self._task(0.0, seed=episode)
-        return self._task(self.schedule.phase(options.get("generation", 0)) if unit == "generation" else 0.0)
-
-    def task_at_step(self, step: int):
-        return self._task(self.schedule.phase(step)) if self.schedule.unit == "step" else self.task
-
-    def step(self, actions: dict):
-        phase = self.phase  # the phase the answers were scored in
-        observations, rewards, terminations, truncations, infos = super().step(actions)
-        for info in infos.values():
-            info["phase"] = phase
-        return observations, rewards, terminations, truncations, infos
+    def task_for(self, phase: float) -> CurveTask:
+        return curve_at(self.family, phase, self.schedule.seed, self.noise)
 
 
 def parallel_env(**kwargs) -> ChangingToyEnv:
