@@ -1,0 +1,127 @@
+"""Hypernet against direct genomes in changing toy worlds, measured by the adaptivity report.
+
+    python scripts/adaptivity_study.py                 # switch and drift, both genomes, 3 seeds
+
+Each (world, genome, seed) is a default tournament (GA, population 64) on a changing toy world
+whose target changes every ``--change-every`` generations; ``eve_arena.adaptivity`` then
+reports every change: the champion's drop, the generations until its held-out MSE is back to
+its level before the change over 0.9, and the mean MSE over the phase (the area under the
+curve per generation). Writes ``--out``/adaptivity_study.{md,csv,png} and each run's report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
+
+from eve_arena.adaptivity import report
+from eve_arena.config import ArenaConfig
+from eve_arena.run import read_metrics, run_arena, start_run
+
+WORLDS = {"switch": "eve_arena/toy_switch-v0", "drift": "eve_arena/toy_drift-v0"}
+
+
+def genome_for(world: str, kind: str):
+    default = ArenaConfig.for_env(WORLDS[world]).genome
+    return default if kind == "hypernet" else dataclasses.replace(default, depth=0)
+
+
+def one_run(world: str, kind: str, seed: int, args, scratch: Path) -> tuple[dict, list[dict]]:
+    config = ArenaConfig.for_env(
+        WORLDS[world], genome=genome_for(world, kind), generations=args.generations, seed=seed, checkpoint_every=args.generations,
+        env_kwargs={"batch_size": 256, "max_steps": 4, "change_every": args.change_every},
+    )
+    run_dir = scratch / f"{world}_{kind}_seed{seed}"
+    start_run(config, run_dir)
+    started = time.time()
+    run_arena(run_dir, progress=False)
+    result = report(run_dir)
+    keep = Path(args.out) / "runs" / run_dir.name
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copy(run_dir / "adaptivity.json", keep / "adaptivity.json")
+    summary = result["summary"]
+    changes = result["changes"]
+    row = {
+        "world": world, "genome": kind, "genome_params": config.genome.genome_size, "seed": seed, "changes": summary["changes"],
+        "recovered": summary["recovered"], "median_recovery_generations": summary["median_recovery_generations"],
+        "mean_drop": summary["mean_drop"], "mean_area": float(np.mean([c["area"] for c in changes])), "seconds": round(time.time() - started, 1),
+    }
+    return row, read_metrics(run_dir)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--worlds", nargs="+", choices=WORLDS, default=list(WORLDS))
+    parser.add_argument("--genomes", nargs="+", choices=("hypernet", "direct"), default=["hypernet", "direct"])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--generations", type=int, default=200)
+    parser.add_argument("--change-every", type=int, default=20)
+    parser.add_argument("--out", default="results/adaptivity")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    rows, curves = [], {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for world in args.worlds:
+            for kind in args.genomes:
+                for seed in args.seeds:
+                    row, metrics = one_run(world, kind, seed, args, Path(scratch))
+                    rows.append(row)
+                    curves[(world, kind, seed)] = metrics
+                    print(f"{world:6s} {kind:8s} seed {seed}: {row['recovered']}/{row['changes']} changes recovered, median {row['median_recovery_generations']} generations, "
+                          f"mean drop {row['mean_drop']:.4g}, mean MSE over phases {row['mean_area']:.4g} ({row['seconds']} s)", flush=True)
+    write_csv(os.path.join(args.out, "adaptivity_study.csv"), rows)
+    lines = [
+        (
+            f"Hypernet against direct genomes in changing toy worlds: default tournaments (GA, population 64) of {args.generations} generations, "
+            f"the target changing every {args.change_every}; champion held-out MSE through each change (`eve_arena.adaptivity`)."
+        ),
+        "",
+        f"`python scripts/adaptivity_study.py --worlds {' '.join(args.worlds)} --genomes {' '.join(args.genomes)} --seeds {' '.join(map(str, args.seeds))} --generations {args.generations} --change-every {args.change_every}`",
+        "",
+        "| world | genome | parameters | changes recovered (to 90% within the phase) | generations to recover (median of the seeds' medians) | mean drop (MSE) | mean MSE over phases, per seed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for world in args.worlds:
+        for kind in args.genomes:
+            mine = [r for r in rows if r["world"] == world and r["genome"] == kind]
+            waits = [r["median_recovery_generations"] for r in mine if r["median_recovery_generations"] is not None]
+            areas = ", ".join(f"{r['mean_area']:.3g}" for r in mine)
+            lines.append(
+                f"| {world} | {kind} | {mine[0]['genome_params']} | {sum(r['recovered'] for r in mine)} of {sum(r['changes'] for r in mine)} | "
+                f"{np.median(waits) if waits else '-'} | {np.mean([r['mean_drop'] for r in mine]):.4g} | {areas} |"
+            )
+    write_atomic(os.path.join(args.out, "adaptivity_study.md"), "\n".join(lines) + "\n")
+    fig, axes = plt.subplots(1, len(args.worlds), figsize=(7 * len(args.worlds), 4), squeeze=False)
+    for ax, world in zip(axes[0], args.worlds):
+        for k, kind in enumerate(args.genomes):
+            metrics = curves[(world, kind, args.seeds[0])]
+            gens = [m["generation"] for m in metrics]
+            ax.plot(gens, [m["champion/heldout_loss"] for m in metrics], color=f"C{k}", label=f"{kind} genome (seed {args.seeds[0]})")
+        for g in range(args.change_every, args.generations, args.change_every):
+            ax.axvline(g, color="0.5", lw=0.6, ls=":")
+        ax.set_yscale("log")
+        ax.set_xlabel("generation (dotted: the target changes)")
+        ax.set_ylabel("champion held-out MSE")
+        ax.set_title(f"toy {world}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, os.path.join(args.out, "adaptivity_study.png"))
+    print(json.dumps({"wrote": [f"{args.out}/adaptivity_study.{ext}" for ext in ("md", "csv", "png")]}))
+
+
+if __name__ == "__main__":
+    main()
