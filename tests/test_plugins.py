@@ -142,3 +142,13 @@ def test_cli_contract_errors_are_one_line_and_touch_nothing(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
     assert main(["tournament", "--out", str(tmp_path / "run"), "--env", "no_such_pkg.envs:Env", "--no-progress"]) == 2
     assert "cannot import 'no_such_pkg.envs'" in capsys.readouterr().err
+
+
+def test_a_plug_in_package_that_fails_to_import_is_named(tmp_path, monkeypatch):
+    (tmp_path / "broken_plugin").mkdir()
+    (tmp_path / "broken_plugin" / "__init__.py").write_text("import a_module_nobody_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(UserError, match="importing 'broken_plugin' to find environment 'broken_plugin/env-v0' failed: No module named 'a_module_nobody_installed'"):
+        make_env("broken_plugin/env-v0")
+    with pytest.raises(UserError, match="unknown environment 'nowhere_pkg/env-v0'"):
+        make_env("nowhere_pkg/env-v0")  # no such package: simply unknown

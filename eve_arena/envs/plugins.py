@@ -73,8 +73,9 @@ def find(env_id: str) -> None:
         try:
             importlib.import_module(namespace)
         except ModuleNotFoundError as exc:
-            if exc.name != namespace.split(".")[0]:
-                raise  # the package exists but is broken: show the real error
+            if exc.name == namespace.split(".")[0]:
+                return  # no such package: the id is simply unknown
+            raise UserError(f"importing {namespace!r} to find environment {env_id!r} failed: {exc}") from exc
         except Exception as exc:  # the user's package failed while importing
             raise UserError(f"importing {namespace!r} to find environment {env_id!r} failed: {type(exc).__name__}: {exc}") from exc
 
@@ -146,10 +147,12 @@ def _check_keys(part: dict, agents: list[str], what: str) -> None:
 
 
 def _check_observation(space, observation, what: str) -> None:
-    inputs_space = space["x"] if isinstance(space, spaces.Dict) else space
-    inputs = observation.get("x") if isinstance(observation, dict) else observation
-    if inputs is None:
-        raise UserError(f"{what} has no 'x' entry, which its Dict space promises")
+    if isinstance(space, spaces.Dict):
+        if not isinstance(observation, dict) or "x" not in observation:
+            raise UserError(f"{what} is {type(observation).__name__} without an 'x' entry, which its Dict space promises")
+        inputs_space, inputs = space["x"], observation["x"]
+    else:
+        inputs_space, inputs = space, observation
     if np.shape(inputs) != inputs_space.shape:
         raise UserError(f"{what} has shape {np.shape(inputs)}, but its space says {inputs_space.shape}")
 
