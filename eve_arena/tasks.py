@@ -66,9 +66,13 @@ class ToyTask:
     def truth(self, x: np.ndarray) -> np.ndarray:
         return TOY_FUNCTIONS[self.kind](x)
 
+    def inputs(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``(n,)`` float32 inputs, x ~ N(0, 1)."""
+        return rng.standard_normal(n).astype(np.float32)
+
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)``, each ``(n,)`` float32."""
-        x = rng.standard_normal(n).astype(np.float32)
+        x = self.inputs(rng, n)
         y = (self.truth(x) + self.noise * rng.standard_normal(n)).astype(np.float32)
         return x, y
 
@@ -120,10 +124,8 @@ class CurveTask(ToyTask):
         a, b, c = self.params
         return a * x**2 + b * x + c
 
-    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        x = (rng.uniform(-5.0, 5.0, n) if self.family == "sinusoid" else rng.standard_normal(n)).astype(np.float32)
-        y = (self.truth(x) + self.noise * rng.standard_normal(n)).astype(np.float32)
-        return x, y
+    def inputs(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(-5.0, 5.0, n).astype(np.float32) if self.family == "sinusoid" else super().inputs(rng, n)
 
 
 def family_params(family: str, index: int, seed: int) -> np.ndarray:
@@ -281,7 +283,7 @@ class ShiftedMNISTTask(MNISTTask):
             return x[:, self.pixel_order()], y
         if self.shift == "labels":
             return x, self.label_map()[y]
-        return _rotate(x, self.angle(), background=float(self.arrays("train")[0].min())), y
+        return _rotate(x, self.angle()), y
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         return self.shifted(*super().sample(rng, n))
@@ -302,10 +304,18 @@ def _shifted_split(task: ShiftedMNISTTask, split: str) -> tuple[np.ndarray, np.n
     return x, y
 
 
-def _rotate(x: np.ndarray, degrees: float, background: float) -> np.ndarray:
-    """``(N, 784)`` normalised images rotated about their centre, bilinear, corners filled with background."""
+def _blank_pixel() -> float:
+    """A black pixel after ``Split.inputs``' standardisation, by the same float32 operations."""
+    from eve_arena.data.mnist import MEAN, STD
+
+    return float(torch.zeros(1).sub_(MEAN).div_(STD))
+
+
+def _rotate(x: np.ndarray, degrees: float) -> np.ndarray:
+    """``(N, 784)`` normalised images rotated about their centre, bilinear, corners filled with black."""
     if degrees == 0:
         return x
+    background = _blank_pixel()
     theta = np.deg2rad(degrees)
     images = torch.tensor(x).reshape(-1, 1, 28, 28) - background  # a copy: split arrays are read-only
     rotation = torch.tensor([[np.cos(theta), -np.sin(theta), 0.0], [np.sin(theta), np.cos(theta), 0.0]], dtype=torch.float32)
