@@ -75,9 +75,11 @@ def fit(
         per_row = task.loss(predict(spec, params, xt), yt)
         objective = per_row
         if self_building:
-            rho = fidelity(spec, params)[0]
+            with torch.set_grad_enabled(bool(replication_weight)):  # only logged, without a weight
+                rho = fidelity(spec, params)[0]
             rho_history[step] = rho.detach().cpu().numpy()
-            objective = per_row + replication_weight * rho if replication_weight else per_row
+            if replication_weight:
+                objective = per_row + replication_weight * rho
         opt.zero_grad()
         objective.sum().backward()
         opt.step()
