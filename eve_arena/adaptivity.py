@@ -59,12 +59,17 @@ def score_key(rows: list[dict], key: str | None = None) -> str:
     raise UserError("the run's metrics have no held-out score (its environment has no task with heldout()); name a metric with --score")
 
 
+def population_and_direction(key: str) -> tuple[str | None, bool]:
+    """``(the population's matching metric or None, whether higher is better)`` for a score key."""
+    return SCORES.get(key, (None, not key.endswith("loss")))
+
+
 def analyse(rows: list[dict], key: str | None = None) -> tuple[str, list[Change]]:
     """``(score key, one Change per change of phase)`` from a run's metric rows."""
     if not any("env/phase" in r for r in rows):
         raise UserError("the run's metrics have no env/phase: its environment does not change (use a changing world such as eve_arena/toy_switch-v0)")
     key = score_key(rows, key)
-    population_key, higher = SCORES.get(key, (None, not key.endswith("loss")))
+    population_key, higher = population_and_direction(key)
     generations = np.array([r["generation"] for r in rows])
     phases = np.array([r.get("env/phase", np.nan) for r in rows], dtype=float)
     scores = np.array([r.get(key, np.nan) for r in rows], dtype=float)
@@ -90,10 +95,16 @@ def _drop(before: float, after: float, higher: bool) -> float:
     return float(before - after) if higher else float(after - before)
 
 
+def recovery_level(before: float, higher: bool) -> float:
+    """The score that counts as back: 90% of an accuracy, a loss over 0.9."""
+    return RECOVERED * before if higher else before / RECOVERED
+
+
 def _recovery(before: float, scores: np.ndarray, higher: bool) -> int | None:
     if not np.isfinite(before):
         return None
-    back = scores >= RECOVERED * before if higher else scores <= before / RECOVERED
+    level = recovery_level(before, higher)
+    back = scores >= level if higher else scores <= level
     hits = np.flatnonzero(back)
     return int(hits[0]) if hits.size else None
 

@@ -111,19 +111,18 @@ def plot_replication(rows: list[dict], ax) -> None:
 def plot_adaptivity(rows: list[dict], key: str, changes: list, path: Path) -> Path:
     """The champion's and the population's score over generations, each change marked, and the
     level a recovery has to reach shaded."""
-    from eve_arena.adaptivity import RECOVERED, SCORES
+    from eve_arena.adaptivity import RECOVERED, population_and_direction, recovery_level
 
     fig, ax = plt.subplots(figsize=(9, 4))
     gens, values = _series(rows, key)
     ax.plot(gens, values, color="tab:blue", label=f"champion {key.split('/', 1)[1]}")
-    population_key = SCORES.get(key, (None, True))[0]
+    population_key, higher = population_and_direction(key)
     if population_key:
         gens, values = _series(rows, population_key)
         ax.plot(gens, values, "--", color="tab:orange", label="population median")
-    higher = SCORES.get(key, (None, not key.endswith("loss")))[1]
     for n, change in enumerate(changes):
         ax.axvline(change.generation, color="0.4", lw=0.8, ls=":", label="world changes" if n == 0 else None)
-        target = RECOVERED * change.before if higher else change.before / RECOVERED
+        target = recovery_level(change.before, higher)
         end = changes[n + 1].generation if n + 1 < len(changes) else rows[-1]["generation"]
         ax.hlines(target, change.generation, end, color="tab:green", lw=1, label=f"back to {RECOVERED:.0%} of the level before the change" if n == 0 else None)
     if not higher:
