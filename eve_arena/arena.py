@@ -19,6 +19,7 @@ import torch
 from eve_arena import ratings
 from eve_arena.agents.baselines import load_baseline
 from eve_arena.agents.genome_agent import GenomeTeam
+from eve_arena.agents.io import input_space
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
 from eve_arena.envs.plugins import check_contract
@@ -64,7 +65,7 @@ def check_genome_fits_env(spec, env, env_id: str) -> None:
     """Before any evolution: the genome's net must read the env's inputs and fill its actions."""
     agent = env.possible_agents[0]
     obs_space = env.observation_space(agent)
-    inputs = obs_space["x"] if hasattr(obs_space, "spaces") and "x" in obs_space.spaces else obs_space
+    inputs = input_space(obs_space)
     batch = inputs.shape[0] if inputs.shape else 1
     per_row = int(np.prod(inputs.shape[1:])) if len(inputs.shape) > 1 else 1
     if per_row != spec.target[0]:

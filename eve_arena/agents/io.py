@@ -11,6 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def input_space(observation_space):
+    """The space of a net's inputs: the observation space, or its ``"x"`` entry when it is a Dict."""
+    entries = getattr(observation_space, "spaces", None)
+    return observation_space["x"] if isinstance(entries, dict) and "x" in entries else observation_space
+
+
 def observation_inputs(observation, in_features: int) -> np.ndarray:
     """``(B, in_features)`` float32 inputs from one agent's observation."""
     x = observation["x"] if isinstance(observation, dict) else observation

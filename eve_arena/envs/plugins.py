@@ -24,6 +24,7 @@ import numpy as np
 import pettingzoo
 from gymnasium import spaces
 
+from eve_arena.agents.io import input_space
 from eve_arena.errors import UserError
 
 ENTRY_POINT_GROUP = "eve_arena.envs"
@@ -133,8 +134,7 @@ def _check_spaces(env, agent: str, where: str) -> None:
         obs_space, action_space = env.observation_space(agent), env.action_space(agent)
     except Exception as exc:
         raise UserError(f"{where}: observation_space({agent!r}) or action_space({agent!r}) failed: {type(exc).__name__}: {exc}") from exc
-    inputs = obs_space["x"] if isinstance(obs_space, spaces.Dict) and "x" in obs_space.spaces else obs_space
-    if not isinstance(inputs, spaces.Box):
+    if not isinstance(input_space(obs_space), spaces.Box):
         raise UserError(f"{where}: the observation space of {agent!r} is {obs_space}; genomes read a Box of inputs, or a Dict whose 'x' entry is one")
     if not isinstance(action_space, spaces.Box):
         raise UserError(f"{where}: the action space of {agent!r} is {action_space}; genomes drive a Box: a net's outputs are its action")
