@@ -110,10 +110,8 @@ class Arena:
         task = getattr(env, "task", None)
         return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
 
-    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray, generation: int):
-        """Held-out scores of the ``heldout_pool`` best-rated candidates (all when 0) plus ``always``, and their indices,
-        on the task of ``generation`` (a changing world's task is the one its reset for that generation sets)."""
-        self.env(1).reset(seed=0, options={"generation": generation})
+    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray):
+        """Held-out scores of the ``heldout_pool`` best-rated candidates (all when 0) plus ``always``, and their indices."""
         task = self.task()
         if task is None:
             return None, None
@@ -179,7 +177,9 @@ class Arena:
         standing[invalid[candidate_seats] > 0] = -np.inf
         valid = np.isfinite(standing)
         best = int(np.argmax(standing))
-        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
+        # The scoring env enters this generation too, so a changing world scores on its current task.
+        self.env(1).reset(seed=0, options={"generation": st.generation})
+        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c))
         if held is not None and cfg.champion_by == "heldout":
             best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
         # A generation in which every candidate broke has no champion: the last one stays.
