@@ -51,6 +51,14 @@ def world_spec(world: str, **changes):
     return dataclasses.replace(ArenaConfig.for_env(WORLDS[world]).genome, **changes)
 
 
+def world_env_kwargs(world: str, data_dir: str | None) -> dict:
+    """The world's default environment settings, pointed at ``data_dir`` for MNIST."""
+    env_kwargs = dict(ArenaConfig.for_env(WORLDS[world]).env_kwargs)
+    if data_dir and world == "mnist":
+        env_kwargs["data_dir"] = data_dir
+    return env_kwargs
+
+
 def world_task(world: str, data_dir: str | None):
     return ToyTask("quadratic") if world == "toy" else MNISTTask(data_dir=data_dir)
 
@@ -173,11 +181,8 @@ def plot_tradeoff(rows: list[dict], world: str, path: str) -> None:
 def lineage(world: str, spec, genome: torch.Tensor, generations: int, population: int, seed: int, data_dir: str | None) -> list[float]:
     """The champion's held-out score in each generation of a GA that only self-builds its young;
     NaN once every genome of a generation is broken (the arena then has no champion)."""
-    env_kwargs = dict(ArenaConfig.for_env(WORLDS[world]).env_kwargs)
-    if data_dir and world == "mnist":
-        env_kwargs["data_dir"] = data_dir
     config = ArenaConfig.for_env(
-        WORLDS[world], genome=spec, population=population, generations=generations, seed=seed, strategy="ga", env_kwargs=env_kwargs,
+        WORLDS[world], genome=spec, population=population, generations=generations, seed=seed, strategy="ga", env_kwargs=world_env_kwargs(world, data_dir),
         strategy_kwargs={"reproduction": "self", "sigma": 0.0, "sigma_min": 0.0, "elite": 0, "crossover": 0.0},
         champion_by="heldout", heldout_pool=0, hall_of_fame=0, threads=1,
     )
@@ -265,9 +270,7 @@ def residual_backprop(job: tuple) -> dict:
 def residual_evolution(job: tuple) -> dict:
     world, residual, seed, generations, minutes, data_dir = job
     torch.set_num_threads(1)
-    overrides = {"threads": 1, "seed": seed}
-    if data_dir and world == "mnist":
-        overrides["env_kwargs"] = {**ArenaConfig.for_env(WORLDS[world]).env_kwargs, "data_dir": data_dir}
+    overrides = {"threads": 1, "seed": seed, "env_kwargs": world_env_kwargs(world, data_dir)}
     if residual == "parent":
         overrides["strategy"], overrides["strategy_kwargs"] = "ga", {}
     config = ArenaConfig.for_env(WORLDS[world], genome=world_spec(world, residual=residual), generations=generations, **overrides)
