@@ -117,13 +117,7 @@ def report(run_dir: Path, key: str | None = None) -> dict:
     if not rows:
         raise UserError(f"{run_dir} has no metrics.jsonl rows: is it a run directory made by `eve-arena tournament`?")
     key, changes = analyse(rows, key)
-    recovered = [c.recovery_generations for c in changes if c.recovery_generations is not None]
-    summary = {
-        "run": str(run_dir), "score": key, "changes": len(changes),
-        "recovered": len(recovered), "median_recovery_generations": float(np.median(recovered)) if recovered else None,
-        "max_recovery_generations": max(recovered) if recovered else None,
-        "mean_drop": float(np.nanmean([c.drop for c in changes])) if changes else None,
-    }
+    summary = {"run": str(run_dir), "score": key, **summarise(changes)}
     result = {"summary": summary, "changes": [asdict(c) for c in changes]}
     (run_dir / "adaptivity.json").write_text(json.dumps(result, indent=2) + "\n")
     (run_dir / "adaptivity.md").write_text(markdown(key, changes, summary))
@@ -132,6 +126,17 @@ def report(run_dir: Path, key: str | None = None) -> dict:
     (run_dir / PLOT_DIR).mkdir(exist_ok=True)
     plot_adaptivity(rows, key, changes, run_dir / PLOT_DIR / "adaptivity.png")
     return result
+
+
+def summarise(changes: list[Change]) -> dict:
+    """How many changes the champion recovered from, how fast (median and slowest), the mean drop."""
+    recovered = [c.recovery_generations for c in changes if c.recovery_generations is not None]
+    return {
+        "changes": len(changes), "recovered": len(recovered),
+        "median_recovery_generations": float(np.median(recovered)) if recovered else None,
+        "max_recovery_generations": max(recovered) if recovered else None,
+        "mean_drop": float(np.nanmean([c.drop for c in changes])) if changes else None,
+    }
 
 
 def markdown(key: str, changes: list[Change], summary: dict) -> str:

@@ -24,6 +24,7 @@ from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
 from eve_arena.envs.plugins import check_contract
 from eve_arena.errors import UserError
+from eve_arena.lifetime import lifetime_batches
 from eve_arena.match import play_match
 from eve_arena.selfbuild import fidelity, offspring
 from eve_arena.tournament import schedule
@@ -70,6 +71,9 @@ def check_genome_fits_env(spec, env, env_id: str) -> None:
     per_row = int(np.prod(inputs.shape[1:])) if len(inputs.shape) > 1 else 1
     if per_row != spec.target[0]:
         raise UserError(f"{env_id} gives {per_row} inputs per row but the genome's net takes {spec.target[0]}; set --target to start with {per_row}")
+    entries = getattr(obs_space, "spaces", None)
+    if spec.lifetime == "plastic" and not (isinstance(entries, dict) and {"prev_x", "prev_y"} <= set(entries)):
+        raise UserError(f"a plastic genome learns from the feedback in the observation's 'prev_x' and 'prev_y', and {env_id} gives none; use --lifetime fixed")
     action_shape = env.action_space(agent).shape
     outputs = int(np.prod(action_shape)) // max(batch, 1)
     if outputs != spec.target[-1]:
@@ -110,7 +114,7 @@ class Arena:
         task = getattr(env, "task", None)
         return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
 
-    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray):
+    def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray, generation: int):
         """Held-out scores of the ``heldout_pool`` best-rated candidates (all when 0) plus ``always``, and their indices."""
         task = self.task()
         if task is None:
@@ -118,7 +122,12 @@ class Arena:
         size = self.config.heldout_pool or len(candidates)
         best_rated = np.argsort(-fitness, kind="stable")[:size]
         pool = np.concatenate([best_rated, np.setdiff1d(always, best_rated)]).astype(np.int64)
-        return heldout_scores(self.spec, candidates[torch.from_numpy(pool)], task, self.config.device), pool
+        lifetime = None
+        if self.spec.lifetime == "plastic":
+            # Scored as it plays: after learning from as many feedback batches as a match gives it.
+            env = getattr(self.env(1), "unwrapped", self.env(1))
+            lifetime = lifetime_batches(task, getattr(env, "max_steps", 1) - 1, getattr(env, "batch_size", 256), [self.config.seed, generation, 1], self.config.device)
+        return heldout_scores(self.spec, candidates[torch.from_numpy(pool)], task, self.config.device, lifetime=lifetime), pool
 
     def _center(self, strategy_state) -> torch.Tensor:
         """``(1, D)`` the strategy's center when it samples around one (PGPE, CMA-ES), else ``(0, D)``."""
@@ -179,7 +188,7 @@ class Arena:
         best = int(np.argmax(standing))
         # The scoring env enters this generation too, so a changing world scores on its current task.
         self.env(1).reset(seed=0, options={"generation": st.generation})
-        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c))
+        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
         if held is not None and cfg.champion_by == "heldout":
             best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
         # A generation in which every candidate broke has no champion: the last one stays.

@@ -25,7 +25,7 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
         raise ValueError(f"expected genomes of shape (P, {spec.genome_size}), got {tuple(genomes.shape)}")
     outputs = []
-    params = genomes[:, : spec.builder_size]
+    params = genomes[:, spec.parts["builder"]]
     for level in range(spec.depth, 0, -1):
         maker = unflatten(params, spec.levels[level])
         coords = coordinate_table(spec, level - 1, genomes.device).to(genomes.dtype)
@@ -55,15 +55,15 @@ def _develop_flat(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
     if spec.subspace:
         raw_outputs(spec, genomes)  # shape check only
         theta0, projection = subspace_basis(spec, genomes.device)
-        return theta0.to(genomes.dtype) + genomes @ projection.to(genomes.dtype)
+        return theta0.to(genomes.dtype) + genomes[:, spec.parts["builder"]] @ projection.to(genomes.dtype)
     if spec.depth == 0:
         raw_outputs(spec, genomes)  # shape check only
-        return genomes
+        return genomes[:, spec.parts["builder"]]
     written = raw_outputs(spec, genomes)[-1] * output_gains(spec, 0, genomes.device).to(genomes.dtype)
     if spec.residual == "seed":
         return seed_base(spec, genomes.device).to(genomes.dtype) + written
     if spec.residual == "parent":
-        return genomes[:, spec.builder_size :] + written
+        return genomes[:, spec.parts["base"]] + written
     return written
 
 

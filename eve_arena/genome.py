@@ -27,6 +27,8 @@ OUTPUT_SCALINGS = ("fan_in", "none")
 EMITS = ("weight", "column")
 SELF_BUILDS = ("off", "quine", "residual")
 RESIDUALS = ("none", "seed", "parent")
+LIFETIMES = ("fixed", "plastic")
+PLASTICITY_RULES = ("normalized", "sgd")
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,24 @@ class GenomeSpec:
     added to a fixed random initialisation drawn from ``encoding_seed`` (a genome is still only
     its vector); ``parent``: a change added to base weights the genome carries after its hypernet,
     which reproduction sets to the parent's developed weights (evolution by a GA only)."""
+    lifetime: str = "fixed"
+    """``fixed``: the developed net holds for the whole episode. ``plastic``: the genome also
+    carries a plasticity hypernet that writes, from each weight's coordinate, how far that weight
+    moves for its share of the recent error, and the agent changes its own net after every step
+    from the feedback in its observation (``lifetime``)."""
+    plasticity_hidden: tuple[int, ...] = (8,)
+    """Hidden widths of the plasticity hypernet (``lifetime='plastic'``)."""
+    plasticity_lr: float = 0.02
+    """The step size a fresh plasticity hypernet writes for every weight; it evolves from there."""
+    plasticity_rule: str = "normalized"
+    """How a weight moves for its gradient g (``lifetime``): ``normalized``: by its step size times
+    g over the root mean square of its net's gradient, so a step's size is the genome's choice
+    whatever the error's scale; ``sgd``: by its step size times g (Meta-SGD)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", tuple(int(s) for s in self.target))
         object.__setattr__(self, "hyper_hidden", tuple(tuple(int(s) for s in h) for h in self.hyper_hidden))
+        object.__setattr__(self, "plasticity_hidden", tuple(int(s) for s in self.plasticity_hidden))
         if self.input_grid is not None:
             object.__setattr__(self, "input_grid", tuple(int(s) for s in self.input_grid))
             if len(self.input_grid) != 2 or self.input_grid[0] * self.input_grid[1] != self.target[0]:
@@ -110,6 +126,12 @@ class GenomeSpec:
             raise UserError(f"unknown residual {self.residual!r}; choose one of {', '.join(RESIDUALS)}")
         if self.residual != "none" and self.depth == 0:
             raise UserError(f"residual={self.residual!r} needs a hypernet (depth 1 or 2) to write the change; a direct genome is its weights")
+        if self.lifetime not in LIFETIMES:
+            raise UserError(f"unknown lifetime {self.lifetime!r}; choose one of {', '.join(LIFETIMES)}")
+        if self.plasticity_rule not in PLASTICITY_RULES:
+            raise UserError(f"unknown plasticity rule {self.plasticity_rule!r}; choose one of {', '.join(PLASTICITY_RULES)}")
+        if min(self.plasticity_hidden, default=1) < 1 or not self.plasticity_lr > 0:
+            raise UserError(f"plasticity hidden sizes must be positive and plasticity_lr > 0, got {self.plasticity_hidden} and {self.plasticity_lr}")
         if self.fourier_features < 1 or self.fourier_scale <= 0:
             raise UserError("fourier_features must be >= 1 and fourier_scale > 0")
 
@@ -132,10 +154,27 @@ class GenomeSpec:
         """Parameters of the genome's own net: the leading part of every genome."""
         return self.subspace or self.levels[self.depth].num_params
 
+    @cached_property
+    def plasticity_shape(self) -> MLPShape | None:
+        """The plasticity hypernet: the target's coordinates in, a step size per written value out."""
+        if self.lifetime == "fixed":
+            return None
+        enc = coordinates.encoding_dim(self.levels[0], self.encoding, self.fourier_features, self.input_grid)
+        return MLPShape((enc, *self.plasticity_hidden, self.emit_width(0)))
+
+    @cached_property
+    def parts(self) -> dict[str, slice]:
+        """Where each part sits in a genome: the ``builder``, the ``base`` weights (with
+        ``residual='parent'``) and the ``plasticity`` hypernet (with ``lifetime='plastic'``); the
+        last two are empty slices when absent."""
+        base_end = self.builder_size + (self.target_size if self.residual == "parent" else 0)
+        plastic_end = base_end + (self.plasticity_shape.num_params if self.plasticity_shape else 0)
+        return {"builder": slice(0, self.builder_size), "base": slice(self.builder_size, base_end), "plasticity": slice(base_end, plastic_end)}
+
     @property
     def genome_size(self) -> int:
-        """The builder, then (with ``residual='parent'``) the base weights of the target net."""
-        return self.builder_size + (self.target_size if self.residual == "parent" else 0)
+        """The builder, then the base weights, then the plasticity hypernet (``parts``)."""
+        return self.parts["plasticity"].stop
 
     @property
     def target_size(self) -> int:
@@ -150,21 +189,28 @@ class GenomeSpec:
         up across a whole layer (at depth 2 it compounds into outputs of 1e4 and more).
         """
         if self.subspace:
-            return torch.zeros(count, self.subspace)  # at the fixed random initialisation
-        genomes = he_init(self.levels[self.depth], count, generator)
-        if self.depth == 0:
+            genomes = torch.zeros(count, self.subspace)  # at the fixed random initialisation
+        else:
+            genomes = he_init(self.levels[self.depth], count, generator)
+        if self.residual == "parent":  # each genome starts from its own random base net
+            genomes = torch.cat([genomes, he_init(self.levels[0], count, generator)], 1)
+        if self.plasticity_shape is not None:
+            from eve_arena.lifetime import (
+                init_plasticity,  # lifetime builds on this module
+            )
+
+            genomes = torch.cat([genomes, init_plasticity(self, count, generator)], 1)
+        if self.depth == 0 or self.subspace:
             return genomes
         from eve_arena.develop import calibrate  # develop builds on this module
 
-        if self.residual == "parent":  # each genome starts from its own random base net
-            genomes = torch.cat([genomes, he_init(self.levels[0], count, generator)], 1)
         return calibrate(self, genomes)
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "GenomeSpec":
+    def from_dict(cls, data: dict) -> GenomeSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:

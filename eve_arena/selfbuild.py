@@ -83,7 +83,7 @@ def offspring(spec: GenomeSpec, parents: torch.Tensor, self_built: bool) -> torc
     if self_built:
         children[:, : spec.builder_size] = self_copy(spec, parents)
     if spec.residual == "parent":
-        children[:, spec.builder_size :] = develop_flat(spec, parents)
+        children[:, spec.parts["base"]] = develop_flat(spec, parents)
     return children
 
 

@@ -17,6 +17,8 @@ import torch
 from eve_arena.develop import predict
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
+from eve_arena.lifetime import live
+from eve_arena.mlp import forward, unflatten
 from eve_arena.selfbuild import fidelity, self_copy
 
 
@@ -99,14 +101,19 @@ def regenerate(spec: GenomeSpec, params: torch.Tensor) -> None:
 
 
 @torch.no_grad()
-def heldout_scores(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | torch.device = "cpu", split: str = "heldout") -> dict[str, np.ndarray]:
+def heldout_scores(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | torch.device = "cpu", split: str = "heldout", lifetime: list | None = None) -> dict[str, np.ndarray]:
     """Each genome's ``loss`` (and ``accuracy``, for classification) on a fixed split of the task.
 
     ``split`` is ``heldout`` (what champions may be picked on) or ``test`` (reports only).
+    ``lifetime``: feedback batches ``[(x, y), ...]`` (``lifetime.lifetime_batches``) a plastic
+    genome learns from first, so that it is scored as it plays: at the end of its life.
     A broken genome's loss is inf, never NaN.
     """
     xt, yt = _split_tensors(task, split, str(device))
-    out = predict(spec, genomes.to(device), xt)
+    if spec.lifetime == "plastic" and lifetime:
+        out = forward(unflatten(live(spec, genomes.to(device), lifetime), spec.levels[0]), xt, spec.activation)
+    else:
+        out = predict(spec, genomes.to(device), xt)
     loss = task.loss(out, yt).cpu().numpy()
     scores = {"loss": np.where(np.isfinite(loss), loss, np.inf)}
     if hasattr(task, "accuracy"):
@@ -127,3 +134,31 @@ def _split_tensors(task, split: str, device: str) -> tuple[torch.Tensor, torch.T
 def heldout_loss(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | torch.device = "cpu") -> np.ndarray:
     """``(P,)`` each genome's loss on the task's fixed held-out sample (inf if broken)."""
     return heldout_scores(spec, genomes, task, device)["loss"]
+
+
+def backprop_through_changes(
+    spec: GenomeSpec, env, generations: int, steps_per_generation: int = 1, lr: float = 3e-3, batch_size: int = 256, seed: int = 0, device: str | torch.device = "cpu"
+) -> list[dict]:
+    """The backprop reference in a changing world: one net trained by Adam without restarts.
+
+    Each generation the world's schedule (``env``, a changing world) sets the task; the net takes
+    ``steps_per_generation`` Adam steps on batches of it and is scored on its held-out split.
+    Returns rows shaped like a tournament's metrics, so ``adaptivity.analyse`` reports on them.
+    """
+    world = getattr(env, "unwrapped", env)
+    genome = spec.init(1, torch.Generator().manual_seed(seed)).to(device).requires_grad_(True)
+    optimizer = torch.optim.Adam([genome], lr=lr)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for generation in range(generations):
+        world.reset(seed=0, options={"generation": generation})
+        task = world.task
+        for _ in range(steps_per_generation):
+            x, y = task.sample(rng, batch_size)
+            loss = task.loss(predict(spec, genome, torch.tensor(x, device=device).reshape(batch_size, -1)), torch.tensor(y, device=device))[0]
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scores = heldout_scores(spec, genome.detach(), task, device)
+        rows.append({"generation": generation, "env/phase": float(world.phase), **{f"champion/heldout_{k}": float(v[0]) for k, v in scores.items()}})
+    return rows

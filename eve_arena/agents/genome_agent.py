@@ -6,13 +6,20 @@ import numpy as np
 import torch
 
 from eve_arena.agents.io import observation_inputs, outputs_to_actions
-from eve_arena.develop import develop
+from eve_arena.develop import develop_flat
+from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
-from eve_arena.mlp import forward
+from eve_arena.lifetime import adapt, as_targets, step_sizes
+from eve_arena.mlp import forward, unflatten
 
 
 class GenomeTeam:
-    """Drives k agents whose genomes share one ``GenomeSpec``: one develop, one forward per step."""
+    """Drives k agents whose genomes share one ``GenomeSpec``: one develop, one forward per step.
+
+    Agents with fixed lifetimes keep their developed nets for the whole episode; plastic ones
+    (``GenomeSpec.lifetime``) change them after every step from the feedback in the observation
+    and start each episode again from the developed nets.
+    """
 
     def __init__(self, spec: GenomeSpec, genomes: torch.Tensor, name: str = "genomes", device: str | torch.device = "cpu"):
         if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
@@ -21,22 +28,43 @@ class GenomeTeam:
         self.size = int(genomes.shape[0])
         self.name = name
         self.device = torch.device(device)
+        self.plastic = spec.lifetime == "plastic"
         with torch.no_grad():
-            self.layers = develop(spec, genomes.to(self.device))
+            self._born = develop_flat(spec, genomes.to(self.device))
+            self._steps = step_sizes(spec, genomes.to(self.device)) if self.plastic else None
+        self.reset()
 
     def reset(self) -> None:
-        pass
+        self.flat = self._born
+        self.layers = unflatten(self.flat, self.spec.levels[0])
+        self._age = 0
 
     @torch.no_grad()
     def act(self, observations: list, action_space) -> list:
         in_features = self.spec.target[0]
-        first = observation_inputs(observations[0], in_features)
+        x = self._read(observations, lambda o: observation_inputs(o, in_features))
+        if self.plastic:
+            if self._age:
+                self._learn(observations, in_features)
+            self._age += 1
+        out = forward(self.layers, torch.tensor(x, device=self.device), self.spec.activation)
+        return outputs_to_actions(out.cpu().numpy(), action_space.shape)
+
+    def _learn(self, observations: list, in_features: int) -> None:
+        if not isinstance(observations[0], dict) or not {"prev_x", "prev_y"} <= set(observations[0]):
+            raise UserError("a plastic genome learns from the feedback in its observation's 'prev_x' and 'prev_y', and this environment gives none: use lifetime='fixed'")
+        prev_x = self._read(observations, lambda o: observation_inputs(o["prev_x"], in_features))
+        prev_y = self._read(observations, lambda o: np.asarray(o["prev_y"]))
+        self.flat = adapt(self.spec, self.flat, self._steps, torch.tensor(prev_x, device=self.device), as_targets(prev_y).to(self.device))
+        self.layers = unflatten(self.flat, self.spec.levels[0])
+
+    @staticmethod
+    def _read(observations: list, reader) -> np.ndarray:
+        """One array the k nets share when every agent sees the same, else one per agent stacked."""
         # Matches usually show every agent the same batch: read it once and run it once for all k
         # nets; only differing observations are read one by one.
-        inputs = [first] if all(o is observations[0] for o in observations) else [first] + [observation_inputs(o, in_features) for o in observations[1:]]
-        if all(np.array_equal(x, first) for x in inputs[1:]):
-            x = torch.tensor(first, device=self.device)
-        else:
-            x = torch.tensor(np.stack(inputs), device=self.device)
-        out = forward(self.layers, x, self.spec.activation)
-        return outputs_to_actions(out.cpu().numpy(), action_space.shape)
+        first = reader(observations[0])
+        if all(o is observations[0] for o in observations):
+            return first
+        rest = [reader(o) for o in observations[1:]]
+        return first if all(np.array_equal(r, first) for r in rest) else np.stack([first, *rest])
