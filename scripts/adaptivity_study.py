@@ -1,9 +1,11 @@
-"""Hypernet against direct genomes in changing toy worlds, measured by the adaptivity report.
+"""Hypernet against direct genomes and a backprop reference in changing toy worlds, by the adaptivity report.
 
-    python scripts/adaptivity_study.py                 # switch and drift, both genomes, 3 seeds
+    python scripts/adaptivity_study.py                 # switch and drift, all three, 3 seeds
 
 Each (world, genome, seed) is a default tournament (GA, population 64) on a changing toy world
-whose target changes every ``--change-every`` generations; ``eve_arena.adaptivity`` then
+whose target changes every ``--change-every`` generations; the ``backprop`` reference is the
+direct net trained by Adam without restarts, on the four batches of 256 a generation's match
+shows (``train.backprop_through_changes``). ``eve_arena.adaptivity`` then
 reports every change: the champion's drop, the generations until its held-out MSE is back to
 its level before the change over 0.9, and the mean MSE over the phase (the area under the
 curve per generation). Writes ``--out``/adaptivity_study.{md,csv,png} and each run's report.
@@ -27,9 +29,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
-from eve_arena.adaptivity import report
+from eve_arena.adaptivity import analyse, report, summarise
 from eve_arena.config import ArenaConfig
+from eve_arena.envs import make_env
 from eve_arena.run import read_metrics, run_arena, start_run
+from eve_arena.train import backprop_through_changes
 
 WORLDS = {"switch": "eve_arena/toy_switch-v0", "drift": "eve_arena/toy_drift-v0"}
 
@@ -39,36 +43,48 @@ def genome_for(world: str, kind: str):
     return default if kind == "hypernet" else dataclasses.replace(default, depth=0)
 
 
+def env_kwargs(args) -> dict:
+    return {"batch_size": 256, "max_steps": 4, "change_every": args.change_every}
+
+
 def one_run(world: str, kind: str, seed: int, args, scratch: Path) -> tuple[dict, list[dict]]:
-    config = ArenaConfig.for_env(
-        WORLDS[world], genome=genome_for(world, kind), generations=args.generations, seed=seed, checkpoint_every=args.generations,
-        env_kwargs={"batch_size": 256, "max_steps": 4, "change_every": args.change_every},
-    )
-    run_dir = scratch / f"{world}_{kind}_seed{seed}"
-    start_run(config, run_dir)
     started = time.time()
-    run_arena(run_dir, progress=False)
-    result = report(run_dir)
-    keep = Path(args.out) / "runs" / run_dir.name
+    keep = Path(args.out) / "runs" / f"{world}_{kind}_seed{seed}"
     keep.mkdir(parents=True, exist_ok=True)
-    shutil.copy(run_dir / "adaptivity.json", keep / "adaptivity.json")
-    summary = result["summary"]
+    if kind == "backprop":
+        # The direct net trained by Adam without restarts, on the batches a generation's match shows.
+        env = make_env(WORLDS[world], num_agents=1, **env_kwargs(args))
+        metrics = backprop_through_changes(genome_for(world, kind), env, args.generations, steps_per_generation=env_kwargs(args)["max_steps"], lr=args.lr, seed=seed)
+        _, changes = analyse(metrics)
+        summary = summarise(changes)
+        result = {"summary": summary, "changes": [dataclasses.asdict(c) for c in changes]}
+        write_atomic(str(keep / "adaptivity.json"), json.dumps(result, indent=2) + "\n")
+        params = genome_for(world, kind).genome_size
+    else:
+        config = ArenaConfig.for_env(WORLDS[world], genome=genome_for(world, kind), generations=args.generations, seed=seed, checkpoint_every=args.generations, env_kwargs=env_kwargs(args))
+        run_dir = scratch / keep.name
+        start_run(config, run_dir)
+        run_arena(run_dir, progress=False)
+        result = report(run_dir)
+        shutil.copy(run_dir / "adaptivity.json", keep / "adaptivity.json")
+        metrics, summary, params = read_metrics(run_dir), result["summary"], config.genome.genome_size
     changes = result["changes"]
     row = {
-        "world": world, "genome": kind, "genome_params": config.genome.genome_size, "seed": seed, "changes": summary["changes"],
+        "world": world, "genome": kind, "genome_params": params, "seed": seed, "changes": summary["changes"],
         "recovered": summary["recovered"], "median_recovery_generations": summary["median_recovery_generations"],
         "mean_drop": summary["mean_drop"], "mean_area": float(np.mean([c["area"] for c in changes])), "seconds": round(time.time() - started, 1),
     }
-    return row, read_metrics(run_dir)
+    return row, metrics
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--worlds", nargs="+", choices=WORLDS, default=list(WORLDS))
-    parser.add_argument("--genomes", nargs="+", choices=("hypernet", "direct"), default=["hypernet", "direct"])
+    parser.add_argument("--genomes", nargs="+", choices=("hypernet", "direct", "backprop"), default=["hypernet", "direct", "backprop"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--generations", type=int, default=200)
     parser.add_argument("--change-every", type=int, default=20)
+    parser.add_argument("--lr", type=float, default=1e-2, help="backprop: Adam's learning rate")
     parser.add_argument("--out", default="results/adaptivity")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -86,10 +102,11 @@ def main() -> None:
     lines = [
         (
             f"Hypernet against direct genomes in changing toy worlds: default tournaments (GA, population 64) of {args.generations} generations, "
-            f"the target changing every {args.change_every}; champion held-out MSE through each change (`eve_arena.adaptivity`)."
+            f"the target changing every {args.change_every}; champion held-out MSE through each change (`eve_arena.adaptivity`). "
+            f"The backprop reference trains the direct net by Adam (lr {args.lr:g}) without restarts, on the four batches of 256 a generation's match shows."
         ),
         "",
-        f"`python scripts/adaptivity_study.py --worlds {' '.join(args.worlds)} --genomes {' '.join(args.genomes)} --seeds {' '.join(map(str, args.seeds))} --generations {args.generations} --change-every {args.change_every}`",
+        f"`python scripts/adaptivity_study.py --worlds {' '.join(args.worlds)} --genomes {' '.join(args.genomes)} --seeds {' '.join(map(str, args.seeds))} --generations {args.generations} --change-every {args.change_every} --lr {args.lr:g}`",
         "",
         "| world | genome | parameters | changes recovered (to 90% within the phase) | generations to recover (median of the seeds' medians) | mean drop (MSE) | mean MSE over phases, per seed |",
         "|---|---|---|---|---|---|---|",
@@ -109,7 +126,7 @@ def main() -> None:
         for k, kind in enumerate(args.genomes):
             metrics = curves[(world, kind, args.seeds[0])]
             gens = [m["generation"] for m in metrics]
-            ax.plot(gens, [m["champion/heldout_loss"] for m in metrics], color=f"C{k}", label=f"{kind} genome (seed {args.seeds[0]})")
+            ax.plot(gens, [m["champion/heldout_loss"] for m in metrics], color=f"C{k}", label=f"{kind} (seed {args.seeds[0]})")
         for g in range(args.change_every, args.generations, args.change_every):
             ax.axvline(g, color="0.5", lw=0.6, ls=":")
         ax.set_yscale("log")

@@ -60,3 +60,17 @@ def test_cli_and_script_report_a_real_run(tmp_path, capsys):
     proc = subprocess.run([sys.executable, str(SCRIPT), str(run)], check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "summary:" in proc.stdout
     assert main(["adaptivity", str(tmp_path)]) == 2  # not a run directory
+
+
+def test_the_backprop_reference_follows_the_schedule_and_learns_each_phase():
+    from eve_arena.envs import make_env
+    from eve_arena.genome import GenomeSpec
+    from eve_arena.train import backprop_through_changes
+
+    env = make_env("eve_arena/toy_switch-v0", num_agents=1, batch_size=64, max_steps=1, change_every=10)
+    rows = backprop_through_changes(GenomeSpec(depth=0), env, 20, steps_per_generation=30, lr=3e-2)
+    assert [r["env/phase"] for r in rows] == [0.0] * 10 + [1.0] * 10
+    losses = [r["champion/heldout_loss"] for r in rows]
+    assert losses[9] < losses[0] / 2 and losses[19] < losses[10]  # it learns the line, then the parabola
+    _, changes = analyse(rows)
+    assert [c.generation for c in changes] == [10] and changes[0].drop > 0

@@ -1,4 +1,4 @@
-"""scripts/adaptivity_study.py on a tiny budget: it runs both genomes through a changing world and reports each change."""
+"""scripts/adaptivity_study.py on a tiny budget: it runs both genomes and the backprop reference through a changing world and reports each change."""
 
 import csv
 import subprocess
@@ -14,8 +14,9 @@ def test_adaptivity_study_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr
     with (tmp_path / "adaptivity_study.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["genome"], int(r["changes"])) for r in rows] == [("hypernet", 2), ("direct", 2)]
-    assert int(rows[0]["genome_params"]) > int(rows[1]["genome_params"])
-    assert (tmp_path / "runs" / "switch_direct_seed0" / "adaptivity.json").is_file()
+    assert [(r["genome"], int(r["changes"])) for r in rows] == [("hypernet", 2), ("direct", 2), ("backprop", 2)]
+    assert int(rows[0]["genome_params"]) > int(rows[1]["genome_params"]) == int(rows[2]["genome_params"])
+    for kind in ("direct", "backprop"):
+        assert (tmp_path / "runs" / f"switch_{kind}_seed0" / "adaptivity.json").is_file()
     assert (tmp_path / "adaptivity_study.png").stat().st_size > 10_000
     assert "| switch | hypernet | " in (tmp_path / "adaptivity_study.md").read_text()
