@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from eve_arena.develop import predict
+from eve_arena.develop import develop, predict
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
 from eve_arena.lifetime import live
-from eve_arena.mlp import forward, unflatten
+from eve_arena.mlp import ACTIVATIONS, forward, unflatten
 from eve_arena.selfbuild import fidelity, self_copy
 
 
@@ -160,5 +160,19 @@ def backprop_through_changes(
             loss.backward()
             optimizer.step()
         scores = heldout_scores(spec, genome.detach(), task, device)
-        rows.append({"generation": generation, "env/phase": float(world.phase), **{f"champion/heldout_{k}": float(v[0]) for k, v in scores.items()}})
+        row = {"generation": generation, "env/phase": float(world.phase), **{f"champion/heldout_{k}": float(v[0]) for k, v in scores.items()}}
+        rows.append({**row, "champion/dead_units": dead_units(spec, genome.detach(), task, device)})
     return rows
+
+
+@torch.no_grad()
+def dead_units(spec: GenomeSpec, genome: torch.Tensor, task, device: str | torch.device = "cpu") -> int:
+    """Hidden units of a ``(1, D)`` genome's net whose output is the same for every input of the
+    held-out split (a ReLU that never fires): a net trained without restarts can lose its
+    plasticity this way, and answer with a constant."""
+    h, _ = _split_tensors(task, "heldout", str(device))
+    dead = 0
+    for w, b in develop(spec, genome)[:-1]:
+        h = ACTIVATIONS[spec.activation](h @ w[0].T + b[0])
+        dead += int((h == h[:1]).all(0).sum())
+    return dead

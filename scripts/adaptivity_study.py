@@ -72,7 +72,8 @@ def one_run(world: str, kind: str, seed: int, args, scratch: Path) -> tuple[dict
     row = {
         "world": world, "genome": kind, "genome_params": params, "seed": seed, "changes": summary["changes"],
         "recovered": summary["recovered"], "median_recovery_generations": summary["median_recovery_generations"],
-        "mean_drop": summary["mean_drop"], "mean_area": float(np.mean([c["area"] for c in changes])), "seconds": round(time.time() - started, 1),
+        "mean_drop": summary["mean_drop"], "mean_area": float(np.mean([c["area"] for c in changes])),
+        "dead_units_at_end": metrics[-1].get("champion/dead_units", ""), "seconds": round(time.time() - started, 1),
     }
     return row, metrics
 
@@ -120,6 +121,10 @@ def main() -> None:
                 f"| {world} | {kind} | {mine[0]['genome_params']} | {sum(r['recovered'] for r in mine)} of {sum(r['changes'] for r in mine)} | "
                 f"{np.median(waits) if waits else '-'} | {np.mean([r['mean_drop'] for r in mine]):.4g} | {areas} |"
             )
+    if "backprop" in args.genomes:
+        dead = "; ".join(f"{world} " + ", ".join(str(r["dead_units_at_end"]) for r in rows if r["world"] == world and r["genome"] == "backprop") for world in args.worlds)
+        width = sum(genome_for(args.worlds[0], "backprop").target[1:-1])
+        lines += ["", f"Hidden units of the backprop net (of {width}) that answer every held-out input alike at the end of the run, per seed: {dead}."]
     write_atomic(os.path.join(args.out, "adaptivity_study.md"), "\n".join(lines) + "\n")
     fig, axes = plt.subplots(1, len(args.worlds), figsize=(7 * len(args.worlds), 4), squeeze=False)
     for ax, world in zip(axes[0], args.worlds):

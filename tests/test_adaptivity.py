@@ -74,3 +74,4 @@ def test_the_backprop_reference_follows_the_schedule_and_learns_each_phase():
     assert losses[9] < losses[0] / 2 and losses[19] < losses[10]  # it learns the line, then the parabola
     _, changes = analyse(rows)
     assert [c.generation for c in changes] == [10] and changes[0].drop > 0
+    assert all(0 <= r["champion/dead_units"] <= 10 for r in rows)  # of the 5 + 5 hidden units

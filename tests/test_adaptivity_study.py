@@ -19,4 +19,5 @@ def test_adaptivity_study_smoke(tmp_path):
     for kind in ("direct", "backprop"):
         assert (tmp_path / "runs" / f"switch_{kind}_seed0" / "adaptivity.json").is_file()
     assert (tmp_path / "adaptivity_study.png").stat().st_size > 10_000
-    assert "| switch | hypernet | " in (tmp_path / "adaptivity_study.md").read_text()
+    report = (tmp_path / "adaptivity_study.md").read_text()
+    assert "| switch | hypernet | " in report and "Hidden units of the backprop net (of 10)" in report
