@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--self-build", choices=("off", "quine", "residual"), help="the genome's net also builds itself: its own weights (quine) or its offspring's change (residual) (default off)")
     t.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
     t.add_argument("--lifetime", choices=("fixed", "plastic"), help="fixed: the developed net holds all episode; plastic: the genome's plasticity hypernet changes it from feedback after every step (default fixed)")
-    t.add_argument("--plasticity-lr", type=_non_negative_float, help="plastic: the step size a fresh plasticity hypernet writes for every weight (default 0.01)")
+    t.add_argument("--plasticity-lr", type=_non_negative_float, help="plastic: the step size a fresh plasticity hypernet writes for every weight (default 0.02)")
     t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1")
     t.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10")
     t.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")

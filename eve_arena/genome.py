@@ -195,9 +195,8 @@ class GenomeSpec:
         if self.residual == "parent":  # each genome starts from its own random base net
             genomes = torch.cat([genomes, he_init(self.levels[0], count, generator)], 1)
         if self.plasticity_shape is not None:
-            from eve_arena.lifetime import (
-                init_plasticity,  # lifetime builds on this module
-            )
+            # lifetime builds on this module
+            from eve_arena.lifetime import init_plasticity
 
             genomes = torch.cat([genomes, init_plasticity(self, count, generator)], 1)
         if self.depth == 0 or self.subspace:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from eve_arena.develop import develop_flat
 from eve_arena.genome import GenomeSpec, coordinate_table, emit_slots
 from eve_arena.mlp import forward, he_init, unflatten
 
@@ -54,15 +55,16 @@ def step_sizes(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
 
 
 def feedback_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """``(P,)`` each net's error on the feedback: ``(P, B, out)`` outputs against ``(B,)`` or ``(P, B)`` targets.
+    """``(P,)`` each net's error on the feedback: ``(P, B, out)`` outputs against targets shared by
+    the nets (``(B,)``, or ``(B, out)`` values) or one set per net (a leading ``P``).
 
     Integer targets are class labels, scored by cross-entropy (a label below 0 means "no label"
     and is skipped); float targets are values, scored by mean squared error.
     """
     p, b, out = outputs.shape
-    targets = targets.expand(p, b)
-    if targets.dtype.is_floating_point:
-        return ((outputs.reshape(p, b * out) - targets.reshape(p, -1)) ** 2).mean(1)
+    if targets.dtype.is_floating_point:  # one value per output, shared by the nets or one set per net
+        return ((outputs.reshape(p, b * out) - targets.reshape(-1, b * out)) ** 2).mean(1)
+    targets = targets.reshape(-1, b).expand(p, b)
     labelled = targets >= 0
     losses = torch.nn.functional.cross_entropy(outputs.reshape(p * b, out), targets.clamp(min=0).reshape(-1), reduction="none").reshape(p, b)
     return (losses * labelled).sum(1) / labelled.sum(1).clamp(min=1)
@@ -98,10 +100,6 @@ def lifetime_losses(spec: GenomeSpec, genomes: torch.Tensor, xs: torch.Tensor, y
     a fixed one answers every step with its developed net. Backprop through this trains a
     genome's lifetime the way MAML trains an initialisation.
     """
-    from eve_arena.develop import (
-        develop_flat,  # develop builds on genome, as this module does
-    )
-
     flat = develop_flat(spec, genomes)
     steps = step_sizes(spec, genomes) if spec.lifetime == "plastic" else None
     losses = []
@@ -125,8 +123,6 @@ def lifetime_batches(task, count: int, batch_size: int, seed, device: str | torc
 
 def live(spec: GenomeSpec, genomes: torch.Tensor, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
     """``(P, target_size)`` the nets of plastic genomes after learning from ``batches`` in turn."""
-    from eve_arena.develop import develop_flat
-
     flat, steps = develop_flat(spec, genomes), step_sizes(spec, genomes)
     for x, y in batches:
         flat = adapt(spec, flat, steps, x, y)

@@ -73,6 +73,9 @@ def test_feedback_loss_reads_labels_as_classes_and_skips_the_missing_ones():
     assert torch.allclose(feedback_loss(logits, labels), expected)
     values = torch.randn(5)
     assert torch.allclose(feedback_loss(logits[..., :1], values), ((logits[..., 0] - values) ** 2).mean(1))
+    per_net = torch.randn(2, 5)  # agents shown different batches
+    assert torch.allclose(feedback_loss(logits[..., :1], per_net), ((logits[..., 0] - per_net) ** 2).mean(1))
+    assert torch.allclose(feedback_loss(logits, logits[0]), torch.stack([torch.tensor(0.0), ((logits[1] - logits[0]) ** 2).mean()]))
 
 
 def test_a_plastic_agent_learns_within_an_episode_and_starts_the_next_one_afresh():
