@@ -17,10 +17,11 @@ development is the residual's base) and are forgotten at the next episode. Two r
   to learn quickly for few-shot learning"), the per-weight rates written by a hypernet from
   coordinates instead of stored one per weight.
 - ``normalized`` (the default): ``w <- w - eta(c) * g / rms(g)``, the rms over the net's weights.
-  The error's scale varies by orders of magnitude between curves and between fresh genomes, and
-  under the plain rule most of an evolving population's lineages diverged within an episode;
-  normalized, how far a net moves per step is the genome's own choice
-  (``scripts/lifetime_study.py --rule`` compares the two).
+  The error's scale varies by orders of magnitude between curves and between fresh genomes:
+  under the plain rule at the same base step an evolving population's lineages diverge within
+  an episode (``scripts/lifetime_study.py --rule sgd --plasticity-lr 0.02``), and at a base step
+  small enough to be safe they learn little in a short life. Normalized, how far a net moves per
+  step is the genome's own choice, whatever the error's scale.
 """
 
 from __future__ import annotations
