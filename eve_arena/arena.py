@@ -74,6 +74,8 @@ def check_genome_fits_env(spec, env, env_id: str) -> None:
     entries = getattr(obs_space, "spaces", None)
     if spec.lifetime == "plastic" and not (isinstance(entries, dict) and {"prev_x", "prev_y"} <= set(entries)):
         raise UserError(f"a plastic genome learns from the feedback in the observation's 'prev_x' and 'prev_y', and {env_id} gives none; use --lifetime fixed")
+    if spec.lifetime == "plastic" and getattr(getattr(env, "unwrapped", env), "max_steps", 2) < 2:
+        raise UserError(f"a plastic genome learns between the steps of a match, and {env_id} plays matches of one step; set --steps to 2 or more")
     action_shape = env.action_space(agent).shape
     outputs = int(np.prod(action_shape)) // max(batch, 1)
     if outputs != spec.target[-1]:

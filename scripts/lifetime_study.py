@@ -110,7 +110,7 @@ def backprop(spec: GenomeSpec, seed: int, args) -> tuple[torch.Tensor, list[floa
 def head_to_head(agents: list[dict], args) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every agent in every episode on a new curve: ratings ``(mu, sigma)`` and ``(episodes, agents)`` returns."""
     env = make_env(WORLD, num_agents=len(agents), change_seed=EVAL_CURVES, **env_kwargs(args))
-    roster = [GenomeTeam(a["spec"], a["genome"][None] if a["genome"].dim() == 1 else a["genome"], name=a["name"]) for a in agents]
+    roster = [GenomeTeam(a["spec"], a["genome"][None], name=a["name"]) for a in agents]
     mu, sigma = ratings.fresh(len(agents))
     seats = np.arange(len(agents))
     returns, mse = [], []
@@ -146,7 +146,6 @@ def main() -> None:
     parser.add_argument("--out", default="results/lifetime")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    torch.manual_seed(0)
     plastic, fixed = genomes_for(args)
     print(f"plastic genome {plastic.genome_size} parameters (hypernet {plastic.builder_size}, plasticity {plastic.genome_size - plastic.builder_size}); "
           f"fixed genome {fixed.genome_size} (hypernet widths {fixed.hyper_hidden[0]})", flush=True)

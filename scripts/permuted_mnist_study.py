@@ -32,7 +32,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.adaptivity import RECOVERED, analyse
@@ -97,7 +96,6 @@ def main() -> None:
     parser.add_argument("--out", default="results/permuted_mnist")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    torch.manual_seed(0)
     rows, curves = [], {}
     with tempfile.TemporaryDirectory() as scratch:
         for kind in args.kinds:

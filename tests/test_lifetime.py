@@ -152,6 +152,11 @@ def test_a_plastic_genome_needs_feedback_in_the_observation(tiny_config, monkeyp
         Arena(tiny_config(env="sine_arena.env:SineArenaEnv", genome=PLASTIC))
 
 
+def test_a_plastic_genome_needs_a_match_of_more_than_one_step(tiny_config):
+    with pytest.raises(UserError, match="matches of one step; set --steps to 2 or more"):
+        Arena(tiny_config(env=SINUSOID, genome=PLASTIC, env_kwargs={"batch_size": 8, "max_steps": 1}))
+
+
 def test_bad_plasticity_settings_are_refused():
     for bad in ({"lifetime": "hebbian"}, {"lifetime": "plastic", "plasticity_rule": "adam"}, {"lifetime": "plastic", "plasticity_lr": 0.0}, {"lifetime": "plastic", "plasticity_hidden": (0,)}):
         with pytest.raises(UserError):
