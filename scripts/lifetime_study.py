@@ -56,8 +56,8 @@ EVAL_CURVES = 10_000
 def genomes_for(args) -> tuple[GenomeSpec, GenomeSpec]:
     """The plastic genome, and the fixed one whose hypernet widths bring it nearest in size."""
     plastic = dataclasses.replace(
-        ArenaConfig.for_env(WORLD).genome, target=tuple(args.target), lifetime="plastic", plasticity_lr=args.plasticity_lr, plasticity_hidden=tuple(args.plasticity_hidden),
-        plasticity_rule=args.rule,
+        ArenaConfig.for_env(WORLD).genome, target=tuple(args.target), lifetime="plastic",
+        plasticity_lr=args.plasticity_lr, plasticity_hidden=tuple(args.plasticity_hidden), plasticity_rule=args.rule,
     )
     fixed = dataclasses.replace(plastic, lifetime="fixed")
     widths = [(a, b) for a in range(1, 64) for b in range(1, 64)]
@@ -107,8 +107,8 @@ def backprop(spec: GenomeSpec, seed: int, args) -> tuple[torch.Tensor, list[floa
     return genome.detach(), trace
 
 
-def head_to_head(agents: list[dict], args) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every agent in every episode on a new curve: ratings ``(mu, sigma)`` and ``(episodes, agents)`` returns."""
+def head_to_head(agents: list[dict], args) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every agent in every episode on a new curve: ratings ``(mu, sigma)``, and ``(episodes, agents)`` returns and mean MSEs."""
     env = make_env(WORLD, num_agents=len(agents), change_seed=EVAL_CURVES, **env_kwargs(args))
     roster = [GenomeTeam(a["spec"], a["genome"][None], name=a["name"]) for a in agents]
     mu, sigma = ratings.fresh(len(agents))
