@@ -74,18 +74,25 @@ def evolve(spec: GenomeSpec, seed: int, args, scratch: Path) -> tuple[torch.Tens
 
 
 def env_kwargs(args) -> dict:
-    return {"batch_size": args.batch_size, "max_steps": args.steps}
+    within = {"change_unit": "step", "change_every": args.change_every} if args.change_every else {}
+    return {"batch_size": args.batch_size, "max_steps": args.steps, **within}
 
 
 def episodes(rng: np.random.Generator, count: int, args, curve_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """``xs (S, count, B, 1)`` and ``ys (S, count, B)``: ``count`` episodes, each on a new curve of
-    the family (``curve_seed`` numbers the draws, as the env's ``change_seed`` does)."""
+    the family, or with ``--change-every`` a new curve every so many steps (``curve_seed``
+    numbers the draws, as the env's ``change_seed`` does)."""
     xs, ys = [], []
+    every = args.change_every or args.steps
     for _ in range(count):
-        task = curve_at("sinusoid", float(rng.integers(2**31)), curve_seed)
-        x, y = task.sample(rng, args.steps * args.batch_size)
-        xs.append(x.reshape(args.steps, args.batch_size))
-        ys.append(y.reshape(args.steps, args.batch_size))
+        x, y = [], []
+        for start in range(0, args.steps, every):
+            task = curve_at("sinusoid", float(rng.integers(2**31)), curve_seed)
+            curve_x, curve_y = task.sample(rng, min(every, args.steps - start) * args.batch_size)
+            x.append(curve_x)
+            y.append(curve_y)
+        xs.append(np.concatenate(x).reshape(args.steps, args.batch_size))
+        ys.append(np.concatenate(y).reshape(args.steps, args.batch_size))
     return torch.from_numpy(np.stack(xs, 1))[..., None], torch.from_numpy(np.stack(ys, 1))
 
 
@@ -135,6 +142,7 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=400, help="GA generations of each evolved agent")
     parser.add_argument("--batch-size", type=int, default=32, help="inputs per step (the feedback a plastic agent learns from)")
     parser.add_argument("--steps", type=int, default=8, help="steps per episode")
+    parser.add_argument("--change-every", type=int, default=0, help="a new curve every this many steps within an episode too (0: one curve per episode)")
     parser.add_argument("--target", type=int, nargs="+", default=[1, 20, 20, 1], help="the agents' net")
     parser.add_argument("--rule", choices=("normalized", "sgd"), default="normalized", help="the plastic genome's learning rule")
     parser.add_argument("--plasticity-lr", type=float, default=0.02, help="the step size a fresh plasticity net writes")
@@ -186,12 +194,12 @@ def main() -> None:
 
 def table(rows: list[dict], args, plastic: GenomeSpec, fixed: GenomeSpec, wins: float) -> str:
     command = (
-        f"python scripts/lifetime_study.py --rule {args.rule} --plasticity-lr {args.plasticity_lr} --seeds {' '.join(map(str, args.seeds))} --generations {args.generations} --batch-size {args.batch_size} --steps {args.steps} "
+        f"python scripts/lifetime_study.py --rule {args.rule} --plasticity-lr {args.plasticity_lr} --seeds {' '.join(map(str, args.seeds))} --generations {args.generations} --batch-size {args.batch_size} --steps {args.steps} --change-every {args.change_every} "
         f"--backprop-steps {args.backprop_steps} --episodes {args.episodes}"
     )
     lines = [
         (
-            f"Lifetime-adaptive against fixed agents on `toy_sinusoid-v0` (a new curve every episode, {args.steps} steps of {args.batch_size} points): "
+            f"Lifetime-adaptive against fixed agents on `toy_sinusoid-v0` (a new curve every episode{f' and every {args.change_every} steps within it' if args.change_every else ''}, {args.steps} steps of {args.batch_size} points): "
             f"{len(args.seeds)} seeds of each kind in one head-to-head tournament of {args.episodes} episodes on curves none was trained on, every agent in every episode, rated by OpenSkill. "
             f"Plastic genome: {plastic.genome_size} parameters (hypernet widths {plastic.hyper_hidden[0]}, plasticity net {plastic.plasticity_hidden}, {plastic.plasticity_rule} rule, base step {plastic.plasticity_lr}); "
             f"fixed genome: {fixed.genome_size} (hypernet widths {fixed.hyper_hidden[0]}). Evolved: GA tournaments of {args.generations} generations; "
@@ -221,8 +229,10 @@ def plot(agents: list[dict], curves: np.ndarray, mu: np.ndarray, sigma: np.ndarr
     for k, kind in enumerate(KINDS):
         for i in [i for i, a in enumerate(agents) if a["kind"] == kind]:
             left.plot(steps, curves[i], color=f"C{k}", alpha=0.8, marker="o", ms=3, label=kind if agents[i]["seed"] == args.seeds[0] else None)
+    for start in range(args.change_every + 1, curves.shape[1] + 1, args.change_every or curves.shape[1]):
+        left.axvline(start - 0.5, color="0.5", lw=0.8, ls=":")  # a new curve from this step on
     left.set_yscale("log")
-    left.set_xlabel("step of the episode (a plastic agent has learned from the steps before)")
+    left.set_xlabel("step of the episode (a plastic agent has learned from the steps before)" + ("; dotted: a new curve" if args.change_every else ""))
     left.set_ylabel("mean MSE over new curves")
     left.set_title("learning within a life: error at each step")
     left.grid(alpha=0.3)

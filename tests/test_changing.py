@@ -109,3 +109,18 @@ def test_changing_mnist_worlds_shift_batches_and_splits_alike(shift):
     assert phases == [0, 0, 1, 1, 2]
     with pytest.raises(UserError, match="no halfway point"):
         make_env("eve_arena/mnist_permuted-v0", change_mode="gradual", train_limit=500)
+
+
+def test_changes_within_an_episode_are_drawn_anew_for_every_episode():
+    env = make_env("eve_arena/toy_sinusoid-v0", num_agents=1, batch_size=8, max_steps=4, change_unit="step", change_every=2)
+    sequences = []
+    for seed in (3, 4, 3):
+        env.reset(seed=seed)
+        params = []
+        while env.agents:
+            params.append(env.unwrapped.task.params)
+            env.step({"agent_0": np.zeros(8, np.float32)})
+        sequences.append(params)
+    for params in sequences:
+        assert params[0] == params[1] != params[2] == params[3]  # a change in the middle of the episode
+    assert sequences[0] == sequences[2] and sequences[0][0] != sequences[1][0] and sequences[0][2] != sequences[1][2]

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import needs_mnist
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
@@ -15,8 +17,10 @@ def _run(script: str, args: list[str]) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_lifetime_study_smoke(tmp_path):
-    _run("lifetime_study.py", ["--seeds", "0", "--generations", "3", "--backprop-steps", "3", "--curves-per-step", "2", "--episodes", "4", "--out", str(tmp_path)])
+@pytest.mark.parametrize("change_every", ["0", "2"], ids=["a-curve-per-episode", "changes-within-the-episode"])
+def test_lifetime_study_smoke(tmp_path, change_every):
+    args = ["--seeds", "0", "--generations", "3", "--backprop-steps", "3", "--curves-per-step", "2", "--episodes", "4", "--steps", "4", "--change-every", change_every]
+    _run("lifetime_study.py", [*args, "--out", str(tmp_path)])
     with (tmp_path / "lifetime_study.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["kind"] for r in rows] == ["evolved plastic", "evolved fixed", "backprop plastic", "backprop fixed"]

@@ -9,8 +9,8 @@
 The MNIST world (``mnist``) in phases (``tasks.ShiftedMNISTTask``): phase 0 is plain MNIST; each
 later phase has its own pixel permutation (``permuted``), rotation angle (``rotated``) or label
 permutation (``label_shift``), drawn from ``change_seed``. The ``schedules.Schedule`` is that of
-the changing toy worlds: every ``change_every`` generations (default 20) or steps, or every
-episode; only rotations may change gradually. ``infos[agent]["phase"]`` holds the phase, and
+the changing toy worlds: every ``change_every`` generations (default 20) or steps (each
+episode's shifts drawn from its seed), or every episode; only rotations may change gradually. ``infos[agent]["phase"]`` holds the phase, and
 champions are scored on the current phase's validation split.
 
 ### Arguments
@@ -51,7 +51,7 @@ class ChangingMNISTEnv(ChangingArenaEnv):
         super().__init__(Schedule(change_every, change_unit, change_mode, change_seed), _renderer, num_agents, batch_size, max_steps, render_mode, name=f"mnist_{shift}_v0")
 
     def task_for(self, phase: float) -> ShiftedMNISTTask:
-        return ShiftedMNISTTask(**self._settings, phase=phase)
+        return ShiftedMNISTTask(**{**self._settings, "shift_seed": self.draw_seed}, phase=phase)
 
 
 def parallel_env(**kwargs) -> ChangingMNISTEnv:

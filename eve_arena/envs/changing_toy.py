@@ -15,8 +15,8 @@ The toy world (``toy_regression``) with a target from a family of curves (``task
 
 A ``schedules.Schedule`` says when: every ``change_every`` generations (the arena passes the
 generation as ``reset(options={"generation": g})``), every ``change_every`` steps within an
-episode, or every episode (the task numbered by the episode's seed); abrupt or gradual; seeded
-by ``change_seed``. ``infos[agent]["phase"]`` and the env's ``phase`` attribute hold the phase:
+episode (each episode's sequence drawn from its seed), or every episode (the task numbered by
+the episode's seed); abrupt or gradual; seeded by ``change_seed``. ``infos[agent]["phase"]`` and the env's ``phase`` attribute hold the phase:
 its integer part numbers the task, a fraction is a blend between two. An agent that adapts
 within its life reads the previous step's inputs and targets in ``prev_x`` and ``prev_y``.
 
@@ -54,7 +54,7 @@ class ChangingToyEnv(ChangingArenaEnv):
         super().__init__(Schedule(change_every, change_unit, change_mode, change_seed), _renderer, num_agents, batch_size, max_steps, render_mode, name=f"toy_{family}_v0")
 
     def task_for(self, phase: float) -> CurveTask:
-        return curve_at(self.family, phase, self.schedule.seed, self.noise)
+        return curve_at(self.family, phase, self.draw_seed, self.noise)
 
 
 def parallel_env(**kwargs) -> ChangingToyEnv:
