@@ -1,6 +1,8 @@
 """Lifetime-adaptive against fixed agents on the sinusoid family, rated head to head.
 
     python scripts/lifetime_study.py              # 3 seeds: evolution, backprop references, head-to-head
+    python scripts/lifetime_study.py --change-every 4 --out results/lifetime/within_episode
+                                                  # and a new curve in the middle of every episode
 
 On ``toy_sinusoid-v0`` every episode is a new curve ``A sin(x + phi)``: before an episode an agent
 can know the family, not the curve. Four kinds of agent, one of each per seed:
