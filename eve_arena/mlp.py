@@ -82,8 +82,8 @@ def forward(layers: Layers, x: torch.Tensor, activation: str = "relu") -> torch.
     for index, (w, b) in enumerate(layers):
         if h.dim() == 2:
             # A shared (B, in) batch meets all P nets in one (B, in) x (in, P * out) matmul: one
-            # large GEMM runs several times faster than P thin ones (out is 10 on MNIST), and its
-            # backward too (9x for a plastic MNIST population's lifetime step).
+            # large GEMM runs several times faster than P thin ones (out is 10 on MNIST), and so
+            # does its backward, which a plastic population's lifetime step takes every step.
             p, out, inp = w.shape
             h = (h @ w.reshape(p * out, inp).T).reshape(len(h), p, out).transpose(0, 1)
             h = h.add_(b.unsqueeze(1)) if in_place else h + b.unsqueeze(1)
