@@ -6,13 +6,15 @@
     python scripts/bench.py --device cuda            # the same measurements on a GPU
     python scripts/bench.py --quick --out /tmp/b     # smoke run (seconds), as the test does
 
-One run measures four things, so that the ratios compare numbers taken under the same load:
+One run measures these, so that the ratios compare numbers taken under the same load:
 
 1. ``predict(spec, genomes, x)`` (develop + act) of a population of MNIST hypernet genomes on a
    batch of MNIST training images: batched over the whole population versus a Python loop over
    single genomes (``genomes[i:i+1]``). The batched code should win by 20x or more.
    Beside it, development alone of the same population by a hypernet that emits single weights
-   and by one of the same widths that emits columns (the MNIST world's).
+   and by one of the same widths that emits columns (the MNIST world's); and one lifetime step
+   of the same population made plastic (``lifetime.adapt``: forward, backward and update on the
+   batch's labels), batched against a loop over single nets.
 2. The GFLOP/s that the batched call achieves (FLOPs counted analytically) against this
    machine's own dense float32 matmul GFLOP/s: the target is 50% or more.
 3. Seconds per generation of a real MNIST tournament (``Arena.step``) as the population grows:
@@ -51,6 +53,7 @@ from eve_arena.config import ArenaConfig
 from eve_arena.develop import develop_flat, predict
 from eve_arena.envs import MNIST_GENOME
 from eve_arena.genome import GenomeSpec, coordinate_table
+from eve_arena.lifetime import adapt, step_sizes
 from eve_arena.tasks import MNISTTask
 
 
@@ -193,7 +196,7 @@ if __name__ == "__main__":
     # --- 1. batched vs per-agent loop: predict (develop + act) of P genomes on B MNIST images ---
     spec = MNIST_SPEC
     genomes = spec.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
-    images, _ = MNISTTask(args.data_dir or None).sample(np.random.default_rng(args.seed), args.batch_size)
+    images, labels = MNISTTask(args.data_dir or None).sample(np.random.default_rng(args.seed), args.batch_size)
     x = torch.tensor(images, device=device)  # a copy: the task's arrays are read-only
     with torch.no_grad():
         batched_s = median_time(lambda: predict(spec, genomes, x), args.repeats, warmup=1, device=device)
@@ -226,6 +229,22 @@ if __name__ == "__main__":
             emit_s[emitting.emit] = median_time(functools.partial(develop_flat, emitting, population), args.repeats, warmup=1, device=device)
     emission = {"weight_s": emit_s["weight"], "column_s": emit_s["column"], "speedup": emit_s["weight"] / emit_s["column"], "weight_genome_size": per_weight.genome_size, "column_genome_size": spec.genome_size}
     print(f"[1b] develop: weight emission {fmt_s(emit_s['weight'])}, column emission {fmt_s(emit_s['column'])}: {emission['speedup']:.1f}x", flush=True)
+
+    # --- 1c. a plastic population's lifetime step (forward, backward, update) on the same batch ---
+    plastic = dataclasses.replace(spec, lifetime="plastic")
+    plastic_genomes = plastic.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
+    y = torch.tensor(labels, device=device)
+    with torch.no_grad():
+        nets, steps = develop_flat(plastic, plastic_genomes), step_sizes(plastic, plastic_genomes)
+        step_batched_s = median_time(lambda: adapt(plastic, nets, steps, x, y), args.repeats, warmup=1, device=device)
+
+        def step_loop() -> None:
+            for i in range(args.population):
+                adapt(plastic, nets[i : i + 1], steps[i : i + 1], x, y)
+
+        step_loop_s = median_time(step_loop, args.repeats, warmup=1, device=device)
+    lifetime = {"population": args.population, "batch": args.batch_size, "batched_s": step_batched_s, "loop_s": step_loop_s, "speedup": step_loop_s / step_batched_s}
+    print(f"[1c] lifetime step: batched {fmt_s(step_batched_s)}, loop {fmt_s(step_loop_s)}: {lifetime['speedup']:.1f}x", flush=True)
 
     # --- 2. achieved GFLOP/s of develop + act against this machine's dense matmul GFLOP/s ---
     develop_flop, act_flop = develop_act_flops(spec, args.population, args.batch_size)
@@ -289,7 +308,7 @@ if __name__ == "__main__":
 
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["wall_s"] = time.perf_counter() - bench_started
-    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy}
+    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "lifetime_step": lifetime, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy}
 
     # --- report: a markdown table, then one JSON line ---
     P, B = args.population, args.batch_size
@@ -299,6 +318,8 @@ if __name__ == "__main__":
         ("batched speed-up", f"{batched['speedup']:.1f}x", f">= 20x: {yes(batched['speedup'] >= 20)}"),
         (f"develop, P={P}: hypernet emitting single weights ({per_weight.genome_size:,} genes)", fmt_s(emit_s["weight"]), ""),
         (f"develop, P={P}: the same widths emitting columns ({spec.genome_size:,} genes)", fmt_s(emit_s["column"]), f"{emission['speedup']:.1f}x faster"),
+        (f"lifetime step of P={P} plastic nets, B={B}: batched", fmt_s(step_batched_s), "forward, backward and update"),
+        (f"lifetime step of P={P} plastic nets, B={B}: loop over single nets", fmt_s(step_loop_s), f"{lifetime['speedup']:.1f}x slower"),
         ("develop+act throughput", f"{achieved:.1f} GFLOP/s ({flops['develop_gflop'] + flops['act_gflop']:.2f} GFLOP)", ""),
         (f"dense matmul {args.matmul_size}x{args.matmul_size} float32", f"{peak:.1f} GFLOP/s", ""),
         ("develop+act / matmul", f"{flops['fraction_of_matmul']:.0%}", f">= 50%: {yes(flops['fraction_of_matmul'] >= 0.5)}"),

@@ -1,4 +1,4 @@
-"""scripts/bench.py --quick runs end to end and reports all four measurements (timings are never asserted)."""
+"""scripts/bench.py --quick runs end to end and reports every measurement (timings are never asserted)."""
 
 import json
 import math
@@ -12,6 +12,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
 SECTIONS = {
     "batched_vs_loop": ["batched_s", "loop_s", "speedup"],
+    "lifetime_step": ["batched_s", "loop_s", "speedup"],
     "throughput": ["develop_gflop", "act_gflop", "develop_act_gflops", "matmul_gflops", "fraction_of_matmul"],
     "arena_scaling": ["seconds_per_generation", "seconds_per_member", "time_ratio", "population_ratio"],
     "default_tournament": ["seconds", "generations_per_second"],
