@@ -27,15 +27,20 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     outputs = []
     params = genomes[:, spec.parts["builder"]]
     for level in range(spec.depth, 0, -1):
-        maker = unflatten(params, spec.levels[level])
-        coords = coordinate_table(spec, level - 1, genomes.device).to(genomes.dtype)
-        raw = forward(maker, coords, spec.activation).reshape(len(genomes), -1)  # (P, rows * emit width)
-        slots = emit_slots(spec, level - 1, genomes.device)
-        if slots is not None:
-            raw = raw[:, slots]  # (P, N) in the net's flat parameter order
+        raw = coordinate_outputs(spec, unflatten(params, spec.levels[level]), level - 1)
         outputs.append(raw)
         params = raw * output_gains(spec, level - 1, genomes.device).to(genomes.dtype)
     return outputs
+
+
+def coordinate_outputs(spec: GenomeSpec, nets: Layers, level: int) -> torch.Tensor:
+    """``(P, N)`` what P coordinate hypernets answer for each parameter of the net at ``level``, in
+    that net's flat parameter order: the weight hypernets, or (at level 0) the plasticity nets."""
+    weight = nets[0][0]
+    coords = coordinate_table(spec, level, weight.device).to(weight.dtype)
+    raw = forward(nets, coords, spec.activation).reshape(len(weight), -1)  # (P, rows * emit width)
+    slots = emit_slots(spec, level, weight.device)
+    return raw if slots is None else raw[:, slots]
 
 
 CHUNK = 4

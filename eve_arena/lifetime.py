@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from eve_arena.develop import develop_flat
-from eve_arena.genome import GenomeSpec, coordinate_table, emit_slots
+from eve_arena.develop import coordinate_outputs, develop_flat
+from eve_arena.genome import GenomeSpec
 from eve_arena.mlp import forward, he_init, unflatten
 
 
@@ -46,12 +46,7 @@ def init_plasticity(spec: GenomeSpec, count: int, generator: torch.Generator) ->
 
 def step_sizes(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
     """``(P, target_size)`` each weight's lifetime step size, written by the genome's plasticity net."""
-    net = unflatten(genomes[:, spec.parts["plasticity"]], spec.plasticity_shape)
-    coords = coordinate_table(spec, 0, genomes.device).to(genomes.dtype)
-    raw = forward(net, coords, spec.activation).reshape(len(genomes), -1)  # (P, rows * emit width)
-    slots = emit_slots(spec, 0, genomes.device)
-    if slots is not None:
-        raw = raw[:, slots]
+    raw = coordinate_outputs(spec, unflatten(genomes[:, spec.parts["plasticity"]], spec.plasticity_shape), 0)
     return spec.plasticity_lr * torch.exp(raw)
 
 

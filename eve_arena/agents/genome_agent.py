@@ -29,9 +29,10 @@ class GenomeTeam:
         self.name = name
         self.device = torch.device(device)
         self.plastic = spec.lifetime == "plastic"
+        genomes = genomes.to(self.device)
         with torch.no_grad():
-            self._born = develop_flat(spec, genomes.to(self.device))
-            self._steps = step_sizes(spec, genomes.to(self.device)) if self.plastic else None
+            self._born = develop_flat(spec, genomes)
+            self._steps = step_sizes(spec, genomes) if self.plastic else None
         self.reset()
 
     def reset(self) -> None:
