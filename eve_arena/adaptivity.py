@@ -116,15 +116,21 @@ def report(run_dir: Path, key: str | None = None) -> dict:
     rows = read_metrics(run_dir)
     if not rows:
         raise UserError(f"{run_dir} has no metrics.jsonl rows: is it a run directory made by `eve-arena tournament`?")
+    return write_report(rows, run_dir, key)
+
+
+def write_report(rows: list[dict], directory: Path, key: str | None = None) -> dict:
+    """``report`` for metric rows from anywhere (a tournament's, or ``train.backprop_through_changes``'s), written to ``directory``."""
     key, changes = analyse(rows, key)
-    summary = {"run": str(run_dir), "score": key, **summarise(changes)}
+    summary = {"run": str(directory), "score": key, **summarise(changes)}
     result = {"summary": summary, "changes": [asdict(c) for c in changes]}
-    (run_dir / "adaptivity.json").write_text(json.dumps(result, indent=2) + "\n")
-    (run_dir / "adaptivity.md").write_text(markdown(key, changes, summary))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "adaptivity.json").write_text(json.dumps(result, indent=2) + "\n")
+    (directory / "adaptivity.md").write_text(markdown(key, changes, summary))
     from eve_arena.plots import PLOT_DIR, plot_adaptivity
 
-    (run_dir / PLOT_DIR).mkdir(exist_ok=True)
-    plot_adaptivity(rows, key, changes, run_dir / PLOT_DIR / "adaptivity.png")
+    (directory / PLOT_DIR).mkdir(exist_ok=True)
+    plot_adaptivity(rows, key, changes, directory / PLOT_DIR / "adaptivity.png")
     return result
 
 

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
 
-from eve_arena.adaptivity import analyse, report, summarise
+from eve_arena.adaptivity import write_report
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
 from eve_arena.run import read_metrics, run_arena, start_run
@@ -51,24 +51,19 @@ def one_run(world: str, kind: str, seed: int, args, scratch: Path) -> tuple[dict
     started = time.time()
     keep = Path(args.out) / "runs" / f"{world}_{kind}_seed{seed}"
     keep.mkdir(parents=True, exist_ok=True)
+    run_dir = scratch / keep.name
     if kind == "backprop":
         # The direct net trained by Adam without restarts, on the batches a generation's match shows.
         env = make_env(WORLDS[world], num_agents=1, **env_kwargs(args))
         metrics = backprop_through_changes(genome_for(world, kind), env, args.generations, steps_per_generation=env_kwargs(args)["max_steps"], lr=args.lr, seed=seed)
-        _, changes = analyse(metrics)
-        summary = summarise(changes)
-        result = {"summary": summary, "changes": [dataclasses.asdict(c) for c in changes]}
-        write_atomic(str(keep / "adaptivity.json"), json.dumps(result, indent=2) + "\n")
-        params = genome_for(world, kind).genome_size
     else:
         config = ArenaConfig.for_env(WORLDS[world], genome=genome_for(world, kind), generations=args.generations, seed=seed, checkpoint_every=args.generations, env_kwargs=env_kwargs(args))
-        run_dir = scratch / keep.name
         start_run(config, run_dir)
         run_arena(run_dir, progress=False)
-        result = report(run_dir)
-        shutil.copy(run_dir / "adaptivity.json", keep / "adaptivity.json")
-        metrics, summary, params = read_metrics(run_dir), result["summary"], config.genome.genome_size
-    changes = result["changes"]
+        metrics = read_metrics(run_dir)
+    result = write_report(metrics, run_dir)
+    shutil.copy(run_dir / "adaptivity.json", keep / "adaptivity.json")
+    summary, changes, params = result["summary"], result["changes"], genome_for(world, kind).genome_size
     row = {
         "world": world, "genome": kind, "genome_params": params, "seed": seed, "changes": summary["changes"],
         "recovered": summary["recovered"], "median_recovery_generations": summary["median_recovery_generations"],
