@@ -110,10 +110,13 @@ class Arena:
             self._envs[seats] = make_env(self.config.env, num_agents=seats, **self.config.env_kwargs)
         return self._envs[seats]
 
+    def scoring_world(self):
+        """The one-seat environment champions are scored in, unwrapped (its task, phase, batch size)."""
+        return getattr(self.env(1), "unwrapped", self.env(1))
+
     def task(self):
         """The supervised task behind the environment, if it has one (for held-out scores)."""
-        env = getattr(self.env(1), "unwrapped", self.env(1))
-        task = getattr(env, "task", None)
+        task = getattr(self.scoring_world(), "task", None)
         return task if hasattr(task, "heldout") and hasattr(task, "loss") else None
 
     def _heldout(self, candidates: torch.Tensor, fitness: np.ndarray, always: np.ndarray, generation: int):
@@ -127,7 +130,7 @@ class Arena:
         lifetime = None
         if self.spec.lifetime == "plastic":
             # Scored as it plays: after learning from as many feedback batches as a match gives it.
-            env = getattr(self.env(1), "unwrapped", self.env(1))
+            env = self.scoring_world()
             lifetime = lifetime_batches(task, getattr(env, "max_steps", 1) - 1, getattr(env, "batch_size", 256), [self.config.seed, generation, 1], self.config.device)
         return heldout_scores(self.spec, candidates[torch.from_numpy(pool)], task, self.config.device, lifetime=lifetime), pool
 
@@ -208,7 +211,7 @@ class Arena:
             "population/invalid": int((invalid[:p] > 0).sum()),
             "hall_of_fame/size": h,
         }
-        phase = getattr(getattr(self.env(1), "unwrapped", self.env(1)), "phase", None)
+        phase = getattr(self.scoring_world(), "phase", None)
         if isinstance(phase, (int, float)):
             metrics["env/phase"] = float(phase)
         for name, seat in zip(self.config.baselines, baseline_seats):
