@@ -1,8 +1,11 @@
 """How adaptive a run was: for each change of its world, the drop, the recovery, the area.
 
-Works from a run directory's ``metrics.jsonl`` alone, so it reports on any environment whose
-metrics carry a phase (``env/phase``: our changing worlds, or a plugged-in env with a ``phase``
-attribute) and a score. For each change (a generation whose phase has a new integer part):
+Works from a run directory's files alone. Between generations it reads ``metrics.jsonl``, for
+any environment whose metrics carry a phase (``env/phase``: our changing worlds, or a
+plugged-in env with a ``phase`` attribute) and a score; within an episode it reads the
+champion's evaluation episodes in ``eval.jsonl`` (``episode_changes``), whose steps carry the
+phase they were played in. For each change between generations (a generation whose phase has a
+new integer part):
 
 - ``drop``: the score in the generation before the change minus the score in its first
   generation (for a loss, the other way round), so a positive drop is a loss of skill;
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eve_arena import episode_changes
 from eve_arena.errors import UserError
 
 SCORES = {
@@ -109,29 +113,78 @@ def _recovery(before: float, scores: np.ndarray, higher: bool) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
-def report(run_dir: Path, key: str | None = None) -> dict:
-    """Analyses ``run_dir``, writes ``adaptivity.json``, ``adaptivity.md`` and ``plots/adaptivity.png`` there, returns the report."""
-    from eve_arena.run import read_metrics
+def report(run_dir: Path, key: str | None = None, step_key: str | None = None) -> dict:
+    """Analyses ``run_dir``, writes ``adaptivity.json``, ``adaptivity.md`` and ``plots/adaptivity.png``
+    (between generations) and ``plots/adaptivity_steps.png`` (within episodes) there, returns the report."""
+    from eve_arena.run import EVAL_FILE, read_metrics
 
     rows = read_metrics(run_dir)
     if not rows:
         raise UserError(f"{run_dir} has no metrics.jsonl rows: is it a run directory made by `eve-arena tournament`?")
-    return write_report(rows, run_dir, key)
+    return write_report(rows, run_dir, key, evaluations=read_metrics(run_dir, EVAL_FILE), step_key=step_key)
 
 
-def write_report(rows: list[dict], directory: Path, key: str | None = None) -> dict:
-    """``report`` for metric rows from anywhere (a tournament's, or ``train.backprop_through_changes``'s), written to ``directory``."""
-    key, changes = analyse(rows, key)
-    summary = {"run": str(directory), "score": key, **summarise(changes)}
-    result = {"summary": summary, "changes": [asdict(c) for c in changes]}
+def changes_between_generations(rows: list[dict]) -> bool:
+    phases = {np.floor(r["env/phase"]) for r in rows if "env/phase" in r and np.isfinite(r["env/phase"])}
+    return len(phases) > 1
+
+
+def write_report(rows: list[dict], directory: Path, key: str | None = None, evaluations: list[dict] | None = None, step_key: str | None = None) -> dict:
+    """``report`` for metric rows from anywhere (a tournament's, or ``train.backprop_through_changes``'s),
+    and the evaluation records of its champions, written to ``directory``."""
+    within = within_episodes(evaluations or [], step_key)
+    if within is None and not changes_between_generations(rows):
+        if not any("env/phase" in r for r in rows):
+            raise UserError("the run's metrics have no env/phase and its evaluation episodes no phase: its world does not change (use a changing world such as eve_arena/toy_switch-v0, or report a phase)")
+        raise UserError("the world's phase never changed, between generations or within the champion's evaluation episodes: nothing to report")
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "adaptivity.json").write_text(json.dumps(result, indent=2) + "\n")
-    (directory / "adaptivity.md").write_text(markdown(key, changes, summary))
     from eve_arena.plots import PLOT_DIR, plot_adaptivity
 
     (directory / PLOT_DIR).mkdir(exist_ok=True)
-    plot_adaptivity(rows, key, changes, directory / PLOT_DIR / "adaptivity.png")
+    result, text = {}, []
+    if changes_between_generations(rows):
+        key, changes = analyse(rows, key)
+        summary = {"run": str(directory), "score": key, **summarise(changes)}
+        result.update(summary=summary, changes=[asdict(c) for c in changes])
+        text.append(markdown(key, changes, summary))
+        population_key, higher = population_and_direction(key)
+        levels = [recovery_level(c.before, higher) for c in changes]
+        plot_adaptivity(rows, key, population_key, changes, levels, directory / PLOT_DIR / "adaptivity.png", higher)
+    else:
+        result["summary"] = {"run": str(directory), "changes": 0}
+        text.append(f"The world of {directory} did not change between generations.\n")
+    if within is not None:
+        result["within_episode"] = within["report"]
+        text.append(within["markdown"])
+        episode_changes.plot_step_curves(within["curves"], within["report"]["score"], directory / PLOT_DIR / "adaptivity_steps.png")
+    (directory / "adaptivity.json").write_text(json.dumps(result, indent=2) + "\n")
+    (directory / "adaptivity.md").write_text("\n".join(text))
     return result
+
+
+def within_episodes(evaluations: list[dict], step_key: str | None = None) -> dict | None:
+    """The changes inside the last evaluation's episodes (None when none has any), with the
+    first and last evaluations' step curves to draw."""
+    if not evaluations:
+        return None
+    last = evaluations[-1]
+    episodes = [e for entry in last["field"].values() for e in entry["episodes"]]
+    if not episode_changes.step_changes(episodes):
+        return None
+    key = step_key or default_step_key(episodes)
+    changes = episode_changes.step_changes(episodes, key)
+    summary = episode_changes.summarise_steps(changes)
+    curves = {f"champion of generation {ev['generation']}": [e for entry in ev["field"].values() for e in entry["episodes"]] for ev in (evaluations[0], last)}
+    report = {"score": key, "generation": last["generation"], "episodes": len(episodes), **summary, "changes_detail": [asdict(c) for c in changes]}
+    heading = f"\nWithin the evaluation episodes of the champion of generation {last['generation']} ({len(episodes)} episodes):\n\n"
+    return {"report": report, "markdown": heading + episode_changes.markdown_steps(key, changes, summary), "curves": curves}
+
+
+def default_step_key(episodes: list[dict]) -> str:
+    """A loss the world reports per step (``mse``, ``loss``, ...), else the reward."""
+    infos = episodes[0]["infos"] if episodes else {}
+    losses = [k for k in infos if not episode_changes.higher_is_better(k)]
+    return losses[0] if losses else "reward"
 
 
 def summarise(changes: list[Change]) -> dict:

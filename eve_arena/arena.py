@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from eve_arena import ratings
-from eve_arena.agents.baselines import load_baseline
+from eve_arena import ladder, ratings
+from eve_arena.agents.baselines import ConstantPredictor, load_baseline
 from eve_arena.agents.genome_agent import GenomeTeam
-from eve_arena.agents.io import input_space
 from eve_arena.config import ArenaConfig
-from eve_arena.envs import make_env
-from eve_arena.envs.plugins import check_contract
+from eve_arena.envs import world
+from eve_arena.envs.feedback import FEEDBACK_NEEDED
 from eve_arena.errors import UserError
+from eve_arena.evaluator import Copies, RandomAgent, play_field, summary_metrics
 from eve_arena.lifetime import lifetime_batches
 from eve_arena.match import play_match
 from eve_arena.selfbuild import fidelity, offspring
@@ -50,6 +50,8 @@ class ArenaState:
     """``(D,)`` genome of the last generation's champion (highest rating ordinal)."""
     champion_rating: np.ndarray
     """``(2,)`` the champion's rating ``(mu, sigma)`` in its generation."""
+    ladder: ladder.LadderState | None = None
+    """The ladder's anchors (``ladder.py``); empty until the first evaluation."""
 
 
 def initial_state(config: ArenaConfig) -> ArenaState:
@@ -59,27 +61,24 @@ def initial_state(config: ArenaConfig) -> ArenaState:
     empty = torch.empty(0, config.genome.genome_size)
     no_ids = torch.empty(0, dtype=torch.long)
     baseline_mu, baseline_sigma = ratings.fresh(len(config.baselines))
-    return ArenaState(0, strategy_state, empty, no_ids, no_ids.clone(), np.empty(0), np.empty(0), baseline_mu, baseline_sigma, genomes[0].clone(), np.array(ratings.fresh(1)).ravel())
+    return ArenaState(
+        0, strategy_state, empty, no_ids, no_ids.clone(), np.empty(0), np.empty(0), baseline_mu, baseline_sigma, genomes[0].clone(), np.array(ratings.fresh(1)).ravel(),
+        ladder.LadderState.empty(config.genome.genome_size),
+    )
 
 
-def check_genome_fits_env(spec, env, env_id: str) -> None:
+def check_genome_fits_env(spec, shape: world.WorldShape, env, env_id: str) -> None:
     """Before any evolution: the genome's net must read the env's inputs and fill its actions."""
-    agent = env.possible_agents[0]
-    obs_space = env.observation_space(agent)
-    inputs = input_space(obs_space)
-    batch = inputs.shape[0] if inputs.shape else 1
-    per_row = int(np.prod(inputs.shape[1:])) if len(inputs.shape) > 1 else 1
-    if per_row != spec.target[0]:
-        raise UserError(f"{env_id} gives {per_row} inputs per row but the genome's net takes {spec.target[0]}; set --target to start with {per_row}")
-    entries = getattr(obs_space, "spaces", None)
+    layout = f"rows of {shape.in_width} inputs" if shape.rows > 1 else f"one vector of {shape.in_width} inputs"
+    if shape.in_width != spec.target[0]:
+        raise UserError(f"{env_id} gives {layout} but the genome's net takes {spec.target[0]}; leave out --target to take the widths from the world, or start it with {shape.in_width}")
+    if shape.out_width != spec.target[-1]:
+        raise UserError(f"{env_id} wants {shape.out_width} outputs per {'row' if shape.rows > 1 else 'action'} but the genome's net gives {spec.target[-1]}; leave out --target, or end it with {shape.out_width}")
+    entries = getattr(env.observation_space(env.possible_agents[0]), "spaces", None)
     if spec.lifetime == "plastic" and not (isinstance(entries, dict) and {"prev_x", "prev_y"} <= set(entries)):
-        raise UserError(f"a plastic genome learns from the feedback in the observation's 'prev_x' and 'prev_y', and {env_id} gives none; use --lifetime fixed")
+        raise UserError(f"{env_id}: {FEEDBACK_NEEDED}")
     if spec.lifetime == "plastic" and getattr(getattr(env, "unwrapped", env), "max_steps", 2) < 2:
         raise UserError(f"a plastic genome learns between the steps of a match, and {env_id} plays matches of one step; set --steps to 2 or more")
-    action_shape = env.action_space(agent).shape
-    outputs = int(np.prod(action_shape)) // max(batch, 1)
-    if outputs != spec.target[-1]:
-        raise UserError(f"{env_id} wants {outputs} outputs per row but the genome's net gives {spec.target[-1]}; set --target to end with {outputs}")
 
 
 def generation_rngs(seed: int, generation: int) -> tuple[np.random.Generator, torch.Generator]:
@@ -99,20 +98,36 @@ class Arena:
         takes_inherit = "inherit" in inspect.signature(self.strategy.tell).parameters
         self._tell_kwargs = {"inherit": functools.partial(offspring, self.spec)} if takes_inherit else {}
         self.state = state if state is not None else initial_state(config)
+        if self.state.ladder is None:  # a checkpoint from before the ladder
+            self.state.ladder = ladder.LadderState.empty(self.spec.genome_size)
         self._envs: dict[int, object] = {}
-        check_contract(self.env(1), config.env)
-        check_genome_fits_env(self.spec, self.env(1), config.env)
-        self.baselines = [load_baseline(name, self.env(1), seed=config.seed + i) for i, name in enumerate(config.baselines)]
+        shape = world.probe(config.env, config.env_kwargs, config.io)
+        self.fixed_seats = shape.fixed_seats
+        check_genome_fits_env(self.spec, shape, self.env(), config.env)
+        self.baselines = [load_baseline(name, self.env(), seed=config.seed + i) for i, name in enumerate(config.baselines)]
+        self._check_seats()
+        self.evaluation: dict | None = None
+        """The latest generation's evaluation record (``eval.jsonl``), None when it had none."""
 
-    def env(self, seats: int):
-        """A cached environment with ``seats`` agents (env ids are validated on first use)."""
+    def _check_seats(self) -> None:
+        if self.fixed_seats is None:
+            return
+        shared = self.fixed_seats - len(self.baselines) - len(self._center(self.state.strategy_state))
+        if shared < 1:
+            raise UserError(f"{self.config.env} has {self.fixed_seats} agents in every episode, and the baselines and the strategy's center leave no seat for the population; drop a --baseline")
+        if self.config.population < shared:
+            raise UserError(f"{self.config.env} has {self.fixed_seats} agents in every episode; a population of {self.config.population} cannot fill {shared} seats: raise --population")
+
+    def env(self, seats: int | None = None):
+        """A cached environment with ``seats`` agents (None: one, or the world's fixed number)."""
+        seats = self.fixed_seats or seats or 1
         if seats not in self._envs:
-            self._envs[seats] = make_env(self.config.env, num_agents=seats, **self.config.env_kwargs)
+            self._envs[seats] = world.build(self.config.env, self.config.env_kwargs, seats, self.fixed_seats)
         return self._envs[seats]
 
     def scoring_world(self):
-        """The one-seat environment champions are scored in, unwrapped (its task, phase, batch size)."""
-        return getattr(self.env(1), "unwrapped", self.env(1))
+        """The environment champions are scored in, unwrapped (its task, phase, batch size)."""
+        return getattr(self.env(), "unwrapped", self.env())
 
     def task(self):
         """The supervised task behind the environment, if it has one (for held-out scores)."""
@@ -149,6 +164,90 @@ class Arena:
         rho_pop, norm_pop = (float(np.median(v[1:][finite])) if finite.any() else float("nan") for v in (rho, norm))
         return {"champion/rho": float(rho[0]), "champion/weight_norm": float(norm[0]), "population/rho_median": rho_pop, "population/weight_norm_median": norm_pop}
 
+    def _evaluation_due(self, generation: int) -> bool:
+        done = generation + 1
+        return generation == 0 or done % self.config.eval_every == 0 or done == self.config.generations or self._anchor_due(generation)
+
+    def _anchor_due(self, generation: int) -> bool:
+        return generation == 0 or bool(self.config.anchor_every and (generation + 1) % self.config.anchor_every == 0)
+
+    def field(self) -> dict:
+        """The reference agents every champion is evaluated against, by name: ``factory(size, seed)``."""
+        agents = {"random": lambda size, seed: RandomAgent(size, seed), "constant": lambda size, seed: Copies(ConstantPredictor(), size)}
+        for name, baseline in zip(self.config.baselines, self.baselines):
+            agents.setdefault(name, lambda size, seed, baseline=baseline: Copies(baseline, size))
+        return agents
+
+    def _genome_player(self, genome: torch.Tensor, name: str):
+        return lambda size, seed=0: GenomeTeam(self.spec, genome[None].repeat(size, 1), name=name, device=self.config.device)
+
+    def evaluate(self, champion: torch.Tensor, generation: int, anchors: ladder.LadderState) -> tuple[ladder.LadderState, dict]:
+        """The champion's evaluation episodes against the ladder's anchors (built on first use) and
+        its ladder rating; returns the ladder, with the champion frozen in if an anchor is due, and
+        the evaluation's record: ``metrics`` plus every episode's steps."""
+        field = self.field()
+        episodes, world_seats = self.config.eval_episodes, self.fixed_seats
+        players = dict(field)
+        players.update({name: self._genome_player(g, name) for name, g in zip([n for n in anchors.names if n not in field], anchors.genomes)})
+        # The fixed field joins the ladder once, each member rated against those before it.
+        for name in field:
+            if name in anchors.names:
+                continue
+            if not anchors.names:
+                anchors = ladder.freeze(anchors, name, ladder.pinned())
+                continue
+            played = play_field(self.env, world_seats, lambda size, name=name: field[name](size, 0), {a: players[a] for a in anchors.names}, episodes, generation)
+            anchors = ladder.freeze(anchors, name, ladder.rate_contender(anchors, played))
+        results = play_field(self.env, world_seats, self._genome_player(champion, "champion"), {a: players[a] for a in anchors.names}, episodes, generation)
+        mu, sigma = ladder.rate_contender(anchors, results)
+        metrics = summary_metrics(results, list(field))
+        metrics.update({"ladder/mu": mu, "ladder/sigma": sigma, "ladder/rating": float(ratings.ordinal(mu, sigma)), "ladder/anchors": len(anchors.names)})
+        record = {
+            "generation": generation, "metrics": metrics, "anchors": anchors.ratings(),
+            "field": {name: {"seeds": r.seeds, "returns": r.returns.tolist(), "episodes": r.episodes} for name, r in results.items()},
+        }
+        if self._anchor_due(generation):
+            anchors = ladder.freeze(anchors, f"g{generation}", (mu, sigma), champion)
+        return anchors, record
+
+    def _play_tournament(self, everyone, p, h, center_seats, baseline_seats, mu, sigma, rng):
+        """Plays the generation's matches and rates them: ``(mu, sigma, invalid steps, infos)``.
+
+        ``ranking="match"`` rates each match's seats by their returns in it. ``"round"`` plays all
+        matches of a round on one seed and rates the whole round at once, each seat by its mean
+        return: in a cooperative world, whose teammates share one reward, that compares teams
+        across matches where a single match has nothing to rank.
+        """
+        cfg = self.config
+        invalid = np.zeros(len(mu), dtype=np.int64)
+        match_infos: dict[str, list[np.ndarray]] = {}
+        shared = self.fixed_seats - len(baseline_seats) - len(center_seats) if self.fixed_seats else None
+        matches = schedule(cfg.tournament, p, h, rng, seats=shared)
+        per_round = len(matches) // cfg.tournament.rounds
+        by_round = cfg.tournament.ranking == "round"
+        for start in range(0, len(matches), per_round):
+            round_seed = int(rng.integers(2**31)) if by_round else None
+            totals, counts = np.zeros(len(mu)), np.zeros(len(mu))
+            for genome_seats in matches[start : start + per_round]:
+                genome_seats = np.concatenate([genome_seats, center_seats])
+                team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
+                seats = np.concatenate([genome_seats, baseline_seats])
+                seed = round_seed if by_round else int(rng.integers(2**31))
+                # A changing world reads the generation from the reset options (schedules.py).
+                result = play_match(self.env(len(seats)), [team, *self.baselines], seed=seed, options={"generation": self.state.generation})
+                if by_round:
+                    np.add.at(totals, seats, result.returns)
+                    np.add.at(counts, seats, 1)
+                else:
+                    mu, sigma = ratings.rate_match(mu, sigma, seats, result.returns)
+                np.add.at(invalid, seats, result.invalid_steps)
+                for key, values in result.info_means.items():
+                    match_infos.setdefault(key, []).append(values[seats < p])
+            if by_round:
+                played = np.flatnonzero(counts)
+                mu, sigma = ratings.rate_match(mu, sigma, played, totals[played] / counts[played])
+        return mu, sigma, invalid, match_infos
+
     def step(self) -> dict:
         """Runs one generation and returns its metrics."""
         started = time.perf_counter()
@@ -168,19 +267,7 @@ class Arena:
         fresh_mu, fresh_sigma = ratings.fresh(p + c)
         mu = np.concatenate([fresh_mu[:p], st.hall_mu, fresh_mu[p:], st.baseline_mu])
         sigma = np.concatenate([fresh_sigma[:p], st.hall_sigma, fresh_sigma[p:], st.baseline_sigma])
-        invalid = np.zeros(p + h + c + b, dtype=np.int64)
-        match_infos: dict[str, list[np.ndarray]] = {}
-        for genome_seats in schedule(cfg.tournament, p, h, rng):
-            genome_seats = np.concatenate([genome_seats, center_seats])
-            team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
-            seats = np.concatenate([genome_seats, baseline_seats])
-            env = self.env(len(seats))
-            # A changing world reads the generation from the reset options (schedules.py).
-            result = play_match(env, [team, *self.baselines], seed=int(rng.integers(2**31)), options={"generation": st.generation})
-            mu, sigma = ratings.rate_match(mu, sigma, seats, result.returns)
-            invalid[seats] += result.invalid_steps
-            for key, values in result.info_means.items():
-                match_infos.setdefault(key, []).append(values[seats < p])
+        mu, sigma, invalid, match_infos = self._play_tournament(everyone, p, h, center_seats, baseline_seats, mu, sigma, rng)
         fitness = ratings.ordinal(mu[:p], sigma[:p])
         fitness[invalid[:p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
         # Champion candidates: the population, then the center.
@@ -192,7 +279,7 @@ class Arena:
         valid = np.isfinite(standing)
         best = int(np.argmax(standing))
         # The scoring env enters this generation too, so a changing world scores on its current task.
-        self.env(1).reset(seed=0, options={"generation": st.generation})
+        self.env().reset(seed=0, options={"generation": st.generation})
         held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
         if held is not None and cfg.champion_by == "heldout":
             best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
@@ -237,8 +324,13 @@ class Arena:
 
         if self.spec.self_build != "off":
             metrics.update(self._replication_metrics(population, champion))
+        the_ladder = st.ladder
+        self.evaluation = None
+        if self._evaluation_due(st.generation):
+            the_ladder, self.evaluation = self.evaluate(champion, st.generation, st.ladder)
+            metrics.update(self.evaluation["metrics"])
         next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator, **self._tell_kwargs)
-        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, champion_rating)
+        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, champion_rating, the_ladder)
         metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
         metrics["time/generation_s"] = time.perf_counter() - started
         return metrics

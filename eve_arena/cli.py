@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import sys
@@ -57,12 +58,18 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def _key_value(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` with the value read as a literal (numbers, True/False/true/false, None/null,
+    lists, dicts, quoted strings), else kept as the text: ``continuous_actions=False`` is False."""
     key, sep, raw = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"must look like KEY=VALUE, got {text!r}")
     try:
         return key, json.loads(raw)
     except json.JSONDecodeError:
+        pass
+    try:
+        return key, ast.literal_eval(raw)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return key, raw
 
 
@@ -83,10 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
     t.add_argument("--lifetime", choices=("fixed", "plastic"), help="fixed: the developed net holds all episode; plastic: the genome's plasticity hypernet changes it from feedback after every step (default fixed)")
     t.add_argument("--plasticity-lr", type=_non_negative_float, help="plastic: the step size a fresh plasticity hypernet writes for every weight (default 0.02)")
-    t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1")
+    t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1 (default: the first and last from the world's spaces)")
+    t.add_argument("--hidden", type=_sizes, help="hidden widths of the target net, e.g. 16,16; its first and last come from the world (default 5,5)")
+    t.add_argument("--io", choices=("auto", "rows", "vector"), help="how a net reads the world: a batch of rows, or one vector per agent (default auto; see docs/plugins.md)")
     t.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10")
     t.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")
     t.add_argument("--rounds", type=_positive_int, help="regroupings per generation (default 1)")
+    t.add_argument("--ranking", choices=("match", "round"), help="rank each match's seats (default), or a whole round's, played on one seed: for cooperative worlds whose teammates share a reward")
     t.add_argument("--hall-of-fame", type=_non_negative_int, help="most frozen champions kept (default 8)")
     t.add_argument("--hall-every", type=_positive_int, help="a champion enters the hall every N generations (default 5)")
     t.add_argument("--hall-opponents", type=_non_negative_int, help="hall-of-fame members in each match (default 2)")
@@ -104,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=_positive_int, help="steps per match (default 4)")
     t.add_argument("--data-dir", help="directory holding MNIST/raw/ (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)")
     t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
+    t.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
+    t.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
+    t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 250)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
     t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
     t.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
@@ -124,7 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("adaptivity", help="how the champion and population coped with each change of a changing world")
     a.add_argument("run_dir", type=Path)
-    a.add_argument("--score", help="metric to report on (default: champion/heldout_accuracy, else champion/heldout_loss)")
+    a.add_argument("--score", help="metric to report on between generations (default: champion/heldout_accuracy, else champion/heldout_loss)")
+    a.add_argument("--step-score", help="score to report on within evaluation episodes: reward or an info such as mse (default: a loss the world reports, else reward)")
 
     sub.add_parser("envs", help="list the registered environments")
     return parser
@@ -133,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace):
     """An ArenaConfig from the defaults, overridden by every option the user gave."""
     from eve_arena.config import ArenaConfig
+    from eve_arena.envs.world import fit_target, probe
     from eve_arena.genome import GenomeSpec
     from eve_arena.tournament import TournamentConfig
 
@@ -145,7 +160,7 @@ def config_from_args(args: argparse.Namespace):
     if args.hyper_hidden is not None:
         genome["hyper_hidden"] = (args.hyper_hidden, args.hyper_hidden)
     tournament = dict(base["tournament"].__dict__)
-    for arg, field in (("match_size", "match_size"), ("rounds", "rounds"), ("hall_opponents", "hall_of_fame_opponents")):
+    for arg, field in (("match_size", "match_size"), ("rounds", "rounds"), ("hall_opponents", "hall_of_fame_opponents"), ("ranking", "ranking")):
         if getattr(args, arg) is not None:
             tournament[field] = getattr(args, arg)
     # A world's default strategy settings belong to its default strategy only.
@@ -162,8 +177,17 @@ def config_from_args(args: argparse.Namespace):
     if args.data_dir is not None:
         env_kwargs["data_dir"] = args.data_dir
     env_kwargs.update(dict(args.env_arg))
+    if args.target is not None and args.hidden is not None:
+        raise UserError("give --target (every width) or --hidden (the hidden ones), not both")
+    if args.target is None:
+        # The net's first and last widths are facts of the world's spaces.
+        shape = probe(args.env or defaults.env, env_kwargs, args.io or defaults.io)
+        genome["target"] = fit_target((0, *(args.hidden or genome["target"][1:-1]), 0), shape)
     fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
-    for arg, field in (("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"), ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads")):
+    for arg, field in (
+        ("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"),
+        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"),
+    ):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)
     if args.baseline:
@@ -189,15 +213,14 @@ def _resume(args) -> None:
 
 
 def _report(state, run_dir: Path) -> None:
-    from eve_arena.run import read_metrics
+    from eve_arena.run import progress_figures, read_metrics
 
-    rows = read_metrics(run_dir)
-    last = rows[-1] if rows else {}
-    line = f"done: {state.generation} generations; champion rating ordinal {last.get('fitness/best', float('nan')):.3g}"
-    if "champion/heldout_loss" in last:
-        line += f", champion held-out loss {last['champion/heldout_loss']:.4g}"
-    print(line)
-    print(f"files: {run_dir}/metrics.jsonl, {run_dir}/champion.safetensors, {run_dir}/plots/")
+    shown: dict = {}
+    for row in read_metrics(run_dir):
+        shown = progress_figures(row, shown)
+    figures = ", ".join(f"champion {label} {value:.4g}" for label, value in shown.items())
+    print(f"done: {state.generation} generations" + (f"; {figures}" if figures else ""))
+    print(f"files: {run_dir}/metrics.jsonl, {run_dir}/eval.jsonl, {run_dir}/champion.safetensors, {run_dir}/plots/")
 
 
 def _render(args) -> None:
@@ -211,9 +234,10 @@ def _render(args) -> None:
 def _adaptivity(args) -> None:
     from eve_arena.adaptivity import report
 
-    result = report(args.run_dir, args.score)
+    result = report(args.run_dir, args.score, args.step_score)
     print((args.run_dir / "adaptivity.md").read_text(), end="")
-    print(f"files: {args.run_dir}/adaptivity.json, {args.run_dir}/adaptivity.md, {args.run_dir}/plots/adaptivity.png ({result['summary']['changes']} changes)")
+    within = result.get("within_episode", {}).get("changes", 0)
+    print(f"files: {args.run_dir}/adaptivity.json, {args.run_dir}/adaptivity.md, {args.run_dir}/plots/ ({result['summary']['changes']} changes between generations, {within} within evaluation episodes)")
 
 
 def _envs(args) -> None:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eve_arena.envs import DEFAULT_ENV
+from eve_arena.envs import DEFAULT_ENV, ENV_DEFAULTS
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
 from eve_arena.strategies import STRATEGIES
@@ -21,8 +21,10 @@ from eve_arena.tournament import TournamentConfig
 class ArenaConfig:
     env: str = DEFAULT_ENV
     """Registered PettingZoo parallel environment id."""
-    env_kwargs: dict = field(default_factory=lambda: {"batch_size": 256, "max_steps": 4})
-    """Keyword arguments for the environment (``num_agents`` is set per match)."""
+    env_kwargs: dict | None = None
+    """Keyword arguments for the environment's constructor, exactly what it is given besides
+    ``num_agents`` (set per match, when it takes it). None: the world's defaults from
+    ``envs.ENV_DEFAULTS`` (ours: batches of 256, four steps), nothing for a plug-in."""
     population: int = 64
     generations: int = 1000
     seed: int = 0
@@ -42,6 +44,17 @@ class ArenaConfig:
     the task's held-out split among the ``heldout_pool`` best-rated; never the test split)."""
     heldout_pool: int = 0
     """How many of the best-rated members are scored on the held-out split each generation (0: all)."""
+    io: str = "auto"
+    """How a net reads the world (``envs.world``): rows (a batch of rows in, an answer per row
+    out), vector (the whole observation in, the whole action out) or auto."""
+    eval_every: int = 50
+    """Every this many generations, and at the end, the champion plays evaluation episodes
+    against the ladder's anchors (``evaluator``, ``ladder``)."""
+    eval_episodes: int = 8
+    """Evaluation episodes against each anchor, on seeds no training match uses."""
+    anchor_every: int = 100
+    """Every this many generations the champion is frozen as a new ladder anchor (0: only the
+    first champion); the anchors' ratings never move once set."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3
     device: str = "cpu"
@@ -51,7 +64,11 @@ class ArenaConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "baselines", tuple(self.baselines))
-        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints", "threads"):
+        if self.env_kwargs is None:
+            object.__setattr__(self, "env_kwargs", dict(ENV_DEFAULTS.get(self.env, {}).get("env_kwargs", {})))
+        if not isinstance(self.env_kwargs, dict):
+            raise UserError(f"env_kwargs must be a mapping of constructor arguments, got {self.env_kwargs!r}")
+        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints", "threads", "eval_every", "eval_episodes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{name.replace('_', ' ')} must be a positive integer, got {value!r}")
@@ -59,6 +76,10 @@ class ArenaConfig:
             raise UserError(f"champion_by must be rating or heldout, got {self.champion_by!r}")
         if not isinstance(self.heldout_pool, int) or self.heldout_pool < 0:
             raise UserError(f"heldout pool must be a non-negative integer, got {self.heldout_pool!r}")
+        if not isinstance(self.anchor_every, int) or isinstance(self.anchor_every, bool) or self.anchor_every < 0:
+            raise UserError(f"anchor_every must be a non-negative integer, got {self.anchor_every!r}")
+        if self.io not in ("auto", "rows", "vector"):
+            raise UserError(f"io must be auto, rows or vector, got {self.io!r}")
         if not isinstance(self.hall_of_fame, int) or self.hall_of_fame < 0:
             raise UserError(f"hall of fame size must be a non-negative integer, got {self.hall_of_fame!r}")
         if self.strategy not in STRATEGIES:
@@ -73,8 +94,6 @@ class ArenaConfig:
     @classmethod
     def for_env(cls, env: str = DEFAULT_ENV, **overrides) -> "ArenaConfig":
         """The defaults that suit ``env`` (its genome shape, batch, champion picking), then ``overrides``."""
-        from eve_arena.envs import ENV_DEFAULTS
-
         fields = {"env": env}
         for key, value in ENV_DEFAULTS.get(env, {}).items():
             fields[key] = GenomeSpec(**{**GenomeSpec().to_dict(), "encoding": "fourier", **value}) if key == "genome" else value

@@ -1,4 +1,6 @@
-"""The one exception type users see: a problem with their input, told in one line."""
+"""The one exception type users see: a problem with their input, told in one line; and warnings alike."""
+
+import sys
 
 
 class UserError(Exception):
@@ -6,3 +8,8 @@ class UserError(Exception):
 
     The CLI prints it as one line without a traceback; anything else that escapes is a bug.
     """
+
+
+def warn(message: str) -> None:
+    """One line on stderr for something the run works around (a world's renderer that fails, say)."""
+    print(f"eve-arena: warning: {message}", file=sys.stderr)

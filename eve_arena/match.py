@@ -18,10 +18,44 @@ class MatchResult:
     """``(n,)`` steps on which the seat's action was NaN/inf (from ``infos["invalid"]``)."""
     info_means: dict[str, np.ndarray]
     """Per-seat mean over steps of each numeric info (for example ``mse``)."""
+    log: "EpisodeLog | None" = None
+    """Every step's numbers, when the match was asked to keep them."""
 
 
-def play_match(env, roster: list[Controller], seed: int | None = None, options: dict | None = None) -> MatchResult:
-    """Plays one episode. Seats are the env's ``possible_agents`` in order, filled by ``roster`` in order."""
+@dataclass
+class EpisodeLog:
+    """A match step by step: ``rewards`` ``(T, n)``, each numeric info ``(T, n)``, and the phase
+    each step was played in (from ``infos[agent]["phase"]``, else the world's ``phase``
+    attribute before the step; empty when the world has none)."""
+
+    rewards: list[np.ndarray]
+    infos: dict[str, list[np.ndarray]]
+    phases: list[float]
+
+    def seat(self, index: int) -> dict:
+        """One seat's episode as plain lists: ``{"reward": [T], "infos": {key: [T]}, "phase": [T]}``."""
+        episode = {"reward": [float(r[index]) for r in self.rewards], "infos": {k: [float(v[index]) for v in values] for k, values in self.infos.items()}}
+        if len(self.phases) == len(self.rewards) and self.phases:
+            episode["phase"] = list(self.phases)
+        return episode
+
+
+def numeric(value) -> bool:
+    """An info value the arena can average: a real number, not a flag."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _world_phase(env) -> float | None:
+    phase = getattr(getattr(env, "unwrapped", env), "phase", None)
+    return float(phase) if numeric(phase) else None
+
+
+def play_match(env, roster: list[Controller], seed: int | None = None, options: dict | None = None, keep_steps: bool = False, on_step=None) -> MatchResult:
+    """Plays one episode. Seats are the env's ``possible_agents`` in order, filled by ``roster`` in order.
+
+    ``keep_steps`` keeps every step's numbers in ``MatchResult.log``; ``on_step(log)`` is called
+    after every step with them (the renderer draws from it).
+    """
     seats = list(env.possible_agents)
     if sum(c.size for c in roster) != len(seats):
         raise ValueError(f"the roster drives {sum(c.size for c in roster)} agents but the environment has {len(seats)}")
@@ -35,8 +69,10 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
     invalid = np.zeros(len(seats), dtype=np.int64)
     info_sums: dict[str, np.ndarray] = {}
     steps = 0
+    log = EpisodeLog([], {}, []) if keep_steps or on_step is not None else None
     observations, _ = env.reset(seed=seed, options=options)
     while env.agents:
+        phase = _world_phase(env) if log is not None else None
         actions = {}
         for controller, agents in blocks:
             live = [a for a in agents if a in observations]
@@ -48,12 +84,39 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
         steps += 1
         for agent, reward in rewards.items():
             returns[index[agent]] += reward
+        step_infos: dict[str, np.ndarray] = {}
         for agent, info in infos.items():
             invalid[index[agent]] += bool(info.get("invalid", False))
             for key, value in info.items():
-                if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool):
-                    info_sums.setdefault(key, np.zeros(len(seats)))[index[agent]] += value
-    return MatchResult(returns, invalid, {k: v / max(steps, 1) for k, v in info_sums.items()})
+                if numeric(value):
+                    step_infos.setdefault(key, np.full(len(seats), np.nan))[index[agent]] = value
+        for key, values in step_infos.items():
+            info_sums.setdefault(key, np.zeros(len(seats)))
+            info_sums[key] += np.nan_to_num(values, nan=0.0) if key != "phase" else 0.0
+        if log is not None:
+            _log_step(log, rewards, step_infos, phase, index, len(seats))
+            if on_step is not None:
+                on_step(log)
+    info_sums.pop("phase", None)  # a label of the step, not a score to average
+    return MatchResult(returns, invalid, {k: v / max(steps, 1) for k, v in info_sums.items()}, log if keep_steps else None)
+
+
+def _log_step(log: EpisodeLog, rewards: dict, step_infos: dict, phase: float | None, index: dict, n: int) -> None:
+    row = np.full(n, np.nan)
+    for agent, reward in rewards.items():
+        row[index[agent]] = reward
+    log.rewards.append(row)
+    for key, values in step_infos.items():
+        if key != "phase":
+            log.infos.setdefault(key, [np.full(n, np.nan)] * (len(log.rewards) - 1)).append(values)
+    for key, values in log.infos.items():
+        if len(values) < len(log.rewards):
+            values.append(np.full(n, np.nan))
+    reported = step_infos.get("phase")
+    if reported is not None and np.isfinite(reported).any():
+        phase = float(reported[np.isfinite(reported)][0])
+    if phase is not None:
+        log.phases.append(phase)
 
 
 def _check_actions(controller: Controller, seats: list[str], actions: list, env) -> None:

@@ -14,19 +14,18 @@ import torch  # noqa: E402
 PLOT_DIR = "plots"
 
 
-def plot_run(run_dir: Path) -> list[Path]:
-    """Writes ``plots/progress.png`` and, for a one-input regression task, ``plots/champion.png``."""
-    from eve_arena.run import load_run, read_metrics
+def plot_run(run_dir: Path, rows: list[dict], config, champion: torch.Tensor, task=None, anchors: dict[str, float] | None = None) -> list[Path]:
+    """Writes ``plots/progress.png`` and, for a one-input regression ``task``, ``plots/champion.png``.
 
+    ``rows`` are the run's metrics, ``anchors`` the ladder's anchor ratings (drawn as rungs).
+    """
     out = run_dir / PLOT_DIR
     out.mkdir(exist_ok=True)
-    rows = read_metrics(run_dir)
     written = []
     if rows:
-        written.append(plot_progress(rows, out / "progress.png"))
-    config, state = load_run(run_dir)
-    if state is not None:
-        path = plot_champion_fit(config, state.champion, out / "champion.png")
+        written.append(plot_progress(rows, out / "progress.png", anchors))
+    if task is not None:
+        path = plot_champion_fit(config, champion, task, out / "champion.png")
         if path:
             written.append(path)
     return written
@@ -37,13 +36,14 @@ def _series(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([p[0] for p in pts]), np.array([p[1] for p in pts])) if pts else (np.array([]), np.array([]))
 
 
-def plot_progress(rows: list[dict], path: Path) -> Path:
-    """Held-out loss and ratings over generations; for a self-building genome, a third panel of
+def plot_progress(rows: list[dict], path: Path, anchors: dict[str, float] | None = None) -> Path:
+    """The champion's score (held-out loss, or evaluation returns where the world has no held-out
+    split) and its ladder rating over generations; for a self-building genome, a third panel of
     replication fidelity rho beside the weight norm (a rho that falls only because the weights
     shrink is not replication)."""
     self_building = any("champion/rho" in r for r in rows)
     fig, axes = plt.subplots(1, 3 if self_building else 2, figsize=(16.5 if self_building else 11, 4))
-    ax_loss, ax_rating = axes[:2]
+    ax_score, ax_ladder = axes[:2]
     for key, label, style in (
         ("champion/heldout_loss", "champion", "-"),
         ("population/heldout_loss_best", "population best", ":"),
@@ -51,32 +51,34 @@ def plot_progress(rows: list[dict], path: Path) -> Path:
     ):
         gens, values = _series(rows, key)
         if len(gens):
-            ax_loss.plot(gens, values, style, label=label)
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("generation")
-    ax_loss.set_ylabel("held-out loss (log)")
-    ax_loss.set_title("champion loss over generations")
-    ax_loss.grid(alpha=0.3)
-    if not ax_loss.lines:  # an environment without a held-out split: what its infos report in matches
-        for key in (k for k in rows[-1] if k.startswith("population/match_")):
+            ax_score.plot(gens, values, style, label=label)
+    if ax_score.lines:
+        ax_score.set_yscale("log")
+        ax_score.set_ylabel("held-out loss (log)")
+        ax_score.set_title("champion loss over generations")
+    else:  # no held-out split: the champion's evaluation returns against the fixed field
+        for key in sorted({k for r in rows for k in r if k.startswith("eval/return_vs_")}):
             gens, values = _series(rows, key)
-            if len(gens) and (values > 0).all():
-                ax_loss.plot(gens, values, label=f"population median of infos['{key[len('population/match_') : -len('_median')]}'] in matches")
-        ax_loss.set_ylabel("match score (log)")
-        ax_loss.set_title("no held-out split: match scores over generations")
-    if ax_loss.lines:
-        ax_loss.legend()
-    keys = [("fitness/best", "champion (this generation)"), ("fitness/median", "population median"), ("rating/hall_of_fame_best", "best hall-of-fame member")]
-    keys += [(k, k.split("/", 1)[1].replace("_", " ")) for k in rows[-1] if k.startswith("rating/baseline_")]
-    for key, label in keys:
-        gens, values = _series(rows, key)
-        if len(gens):
-            ax_rating.plot(gens, values, label=label)
-    ax_rating.set_xlabel("generation")
-    ax_rating.set_ylabel("rating ordinal (mu - 3 sigma)")
-    ax_rating.set_title("fitness: tournament ratings")
-    ax_rating.grid(alpha=0.3)
-    ax_rating.legend()
+            if len(gens):
+                ax_score.plot(gens, values, "o-", ms=3, label=f"against {key[len('eval/return_vs_'):]}")
+        ax_score.set_ylabel("mean return in evaluation episodes")
+        ax_score.set_title("champion's evaluation return over generations")
+    ax_score.set_xlabel("generation")
+    ax_score.grid(alpha=0.3)
+    if ax_score.lines:
+        ax_score.legend(fontsize=8)
+    gens, values = _series(rows, "ladder/rating")
+    if len(gens):
+        ax_ladder.plot(gens, values, "o-", ms=3, color="tab:red", label="champion")
+    for n, (name, rating) in enumerate((anchors or {}).items()):
+        ax_ladder.axhline(rating, color="0.6", lw=0.8, ls=":", label="frozen anchors" if n == 0 else None)
+        ax_ladder.annotate(name, (1.0, rating), xycoords=("axes fraction", "data"), fontsize=7, color="0.4", ha="right", va="bottom")
+    ax_ladder.set_xlabel("generation")
+    ax_ladder.set_ylabel("ladder rating (mu - 3 sigma)")
+    ax_ladder.set_title("ladder: the champion against frozen anchors")
+    ax_ladder.grid(alpha=0.3)
+    if ax_ladder.lines:
+        ax_ladder.legend(fontsize=8, loc="upper left")
     if self_building:
         plot_replication(rows, axes[2])
     fig.tight_layout()
@@ -108,23 +110,19 @@ def plot_replication(rows: list[dict], ax) -> None:
     ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
 
 
-def plot_adaptivity(rows: list[dict], key: str, changes: list, path: Path) -> Path:
+def plot_adaptivity(rows: list[dict], key: str, population_key: str | None, changes: list, levels: list[float], path: Path, higher: bool) -> Path:
     """The champion's and the population's score over generations, each change marked, and the
-    level a recovery has to reach shaded."""
-    from eve_arena.adaptivity import RECOVERED, population_and_direction, recovery_level
-
+    level a recovery has to reach (``levels``, one per change) drawn across its phase."""
     fig, ax = plt.subplots(figsize=(9, 4))
     gens, values = _series(rows, key)
     ax.plot(gens, values, color="tab:blue", label=f"champion {key.split('/', 1)[1]}")
-    population_key, higher = population_and_direction(key)
     if population_key:
         gens, values = _series(rows, population_key)
         ax.plot(gens, values, "--", color="tab:orange", label="population median")
-    for n, change in enumerate(changes):
+    for n, (change, target) in enumerate(zip(changes, levels)):
         ax.axvline(change.generation, color="0.4", lw=0.8, ls=":", label="world changes" if n == 0 else None)
-        target = recovery_level(change.before, higher)
         end = changes[n + 1].generation if n + 1 < len(changes) else rows[-1]["generation"]
-        ax.hlines(target, change.generation, end, color="tab:green", lw=1, label=f"back to {RECOVERED:.0%} of the level before the change" if n == 0 else None)
+        ax.hlines(target, change.generation, end, color="tab:green", lw=1, label="back to 90% of the level before the change" if n == 0 else None)
     if not higher:
         ax.set_yscale("log")
     ax.set_xlabel("generation")
@@ -138,12 +136,9 @@ def plot_adaptivity(rows: list[dict], key: str, changes: list, path: Path) -> Pa
     return path
 
 
-def plot_champion_fit(config, champion: torch.Tensor, path: Path) -> Path | None:
+def plot_champion_fit(config, champion: torch.Tensor, task, path: Path) -> Path | None:
     """Held-out outcomes as points, the champion's predictions as a line (the seed's figure)."""
-    from eve_arena.arena import Arena
-
-    task = Arena(config).task()
-    if task is None or config.genome.target[0] != 1 or config.genome.target[-1] != 1:
+    if config.genome.target[0] != 1 or config.genome.target[-1] != 1:
         return None
     from eve_arena.develop import predict
 

@@ -20,9 +20,12 @@ from eve_arena import checkpoint
 from eve_arena.arena import Arena, ArenaState
 from eve_arena.config import ArenaConfig
 from eve_arena.errors import UserError
+from eve_arena.ladder import LadderState
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
+EVAL_FILE = "eval.jsonl"
+"""One line per champion evaluation: its metrics, the anchors' ratings, every episode's steps."""
 CHECKPOINT_DIR = "checkpoints"
 CHAMPION_FILE = "champion.safetensors"
 
@@ -33,6 +36,7 @@ def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dic
         "hall/mu": torch.from_numpy(state.hall_mu), "hall/sigma": torch.from_numpy(state.hall_sigma),
         "baselines/mu": torch.from_numpy(state.baseline_mu), "baselines/sigma": torch.from_numpy(state.baseline_sigma),
         "champion/genome": state.champion, "champion/rating": torch.from_numpy(state.champion_rating),
+        "ladder/mu": torch.from_numpy(state.ladder.mu), "ladder/sigma": torch.from_numpy(state.ladder.sigma), "ladder/genomes": state.ladder.genomes,
     }
     scalars = {}
     for name, value in state.strategy_state._asdict().items():
@@ -40,7 +44,7 @@ def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dic
             tensors[f"strategy/{name}"] = value
         else:
             scalars[name] = value
-    return tensors, {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__}
+    return tensors, {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__, "ladder_names": state.ladder.names}
 
 
 def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor], meta: dict) -> ArenaState:
@@ -54,6 +58,7 @@ def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor],
         hall_mu=tensors["hall/mu"].numpy(), hall_sigma=tensors["hall/sigma"].numpy(),
         baseline_mu=tensors["baselines/mu"].numpy(), baseline_sigma=tensors["baselines/sigma"].numpy(),
         champion=tensors["champion/genome"], champion_rating=tensors["champion/rating"].numpy(),
+        ladder=LadderState(list(meta["ladder_names"]), tensors["ladder/mu"].numpy(), tensors["ladder/sigma"].numpy(), tensors["ladder/genomes"]) if "ladder_names" in meta else None,
     )
 
 
@@ -66,8 +71,9 @@ def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
     return config, state_from_checkpoint(config, tensors, meta)
 
 
-def read_metrics(run_dir: Path) -> list[dict]:
-    path = run_dir / METRICS_FILE
+def read_metrics(run_dir: Path, name: str = METRICS_FILE) -> list[dict]:
+    """The rows of ``metrics.jsonl`` (or another of the run's JSON-lines files)."""
+    path = run_dir / name
     if not path.exists():
         return []
     rows = []
@@ -79,12 +85,15 @@ def read_metrics(run_dir: Path) -> list[dict]:
     return rows
 
 
-def _truncate_metrics(run_dir: Path, generation: int) -> None:
-    """Keeps the metric lines of generations before ``generation`` (the rest will be replayed)."""
-    rows = [r for r in read_metrics(run_dir) if r["generation"] < generation]
-    tmp = run_dir / f".{METRICS_FILE}.tmp"
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    tmp.replace(run_dir / METRICS_FILE)
+def _truncate_rows(run_dir: Path, generation: int) -> None:
+    """Keeps the metric and evaluation lines of generations before ``generation`` (the rest will be replayed)."""
+    for name in (METRICS_FILE, EVAL_FILE):
+        if not (run_dir / name).exists():
+            continue
+        rows = [r for r in read_metrics(run_dir, name) if r["generation"] < generation]
+        tmp = run_dir / f".{name}.tmp"
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        tmp.replace(run_dir / name)
 
 
 def start_run(config: ArenaConfig, run_dir: Path) -> None:
@@ -109,14 +118,18 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
         config.save(run_dir / CONFIG_FILE)
     torch.set_num_threads(config.threads)
     arena = Arena(config, state)
-    _truncate_metrics(run_dir, arena.state.generation)
+    _truncate_rows(run_dir, arena.state.generation)
     total = config.generations
     bar = tqdm(total=total, initial=arena.state.generation, disable=not progress, unit="gen", dynamic_ncols=True)
     done_here = 0
-    with open(run_dir / METRICS_FILE, "a") as metrics_file:
+    shown: dict = {}
+    with open(run_dir / METRICS_FILE, "a") as metrics_file, open(run_dir / EVAL_FILE, "a") as eval_file:
         while arena.state.generation < total and (stop_after is None or done_here < stop_after):
             metrics = arena.step()
             done_here += 1
+            if arena.evaluation is not None:
+                eval_file.write(json.dumps(arena.evaluation) + "\n")
+                eval_file.flush()
             metrics_file.write(json.dumps(metrics) + "\n")
             metrics_file.flush()
             generation = arena.state.generation
@@ -124,21 +137,31 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
                 tensors, meta = state_to_checkpoint(arena.state)
                 checkpoint.save(run_dir / CHECKPOINT_DIR, generation, tensors, meta, keep=config.keep_checkpoints)
             bar.update(1)
-            bar.set_postfix(_postfix(metrics), refresh=False)
+            shown = progress_figures(metrics, shown)
+            bar.set_postfix({k: f"{v:.4g}" if math.isfinite(v) else str(v) for k, v in shown.items()}, refresh=False)
     bar.close()
     if arena.state.generation >= total:
         save_champion(run_dir, config, arena.state)
         from eve_arena.plots import plot_run  # matplotlib loads only when plots are drawn
 
-        plot_run(run_dir)
+        evaluations = read_metrics(run_dir, EVAL_FILE)
+        plot_run(run_dir, read_metrics(run_dir), config, arena.state.champion, arena.task(), evaluations[-1]["anchors"] if evaluations else None)
     return arena.state
 
 
-def _postfix(metrics: dict) -> dict:
-    shown = {"best rating": metrics["fitness/best"]}
-    if "champion/heldout_loss" in metrics:
-        shown["champion held-out"] = metrics["champion/heldout_loss"]
-    return {k: (f"{v:.3g}" if math.isfinite(v) else str(v)) for k, v in shown.items()}
+# What the progress bar and the end summary show: figures that move while evolution works.
+PROGRESS_FIGURES = {
+    "champion/heldout_loss": "held-out loss", "champion/heldout_accuracy": "held-out accuracy",
+    "ladder/rating": "ladder rating", "eval/return_vs_field": "eval return",
+}
+
+
+def progress_figures(metrics: dict, last: dict | None = None) -> dict:
+    """The progress figures in ``metrics``, keeping ``last``'s where this generation had none
+    (evaluations come every ``eval_every`` generations)."""
+    shown = dict(last or {})
+    shown.update({label: metrics[key] for key, label in PROGRESS_FIGURES.items() if key in metrics})
+    return shown
 
 
 def save_champion(run_dir: Path, config: ArenaConfig, state: ArenaState) -> Path:

@@ -154,7 +154,7 @@ def test_truncated_checkpoint_alone_is_a_clear_error(tmp_path, tiny_config):
 def test_a_genome_that_cannot_drive_the_env_is_refused_before_any_work(tiny_config):
     from eve_arena.genome import GenomeSpec
 
-    with pytest.raises(UserError, match="gives 1 inputs per row but the genome's net takes 3; set --target"):
+    with pytest.raises(UserError, match="gives rows of 1 inputs but the genome's net takes 3; leave out --target"):
         Arena(tiny_config(genome=GenomeSpec(target=(3, 5, 1))))
     with pytest.raises(UserError, match="wants 1 outputs per row but the genome's net gives 2"):
         Arena(tiny_config(genome=GenomeSpec(target=(1, 5, 2))))

@@ -148,7 +148,7 @@ def test_a_plastic_tournament_evolves_and_resumes(tmp_path, tiny_config):
 
 def test_a_plastic_genome_needs_feedback_in_the_observation(tiny_config, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "sine_arena"))
-    with pytest.raises(UserError, match="plastic genome learns from the feedback"):
+    with pytest.raises(UserError, match="plastic genome learns from feedback: .* wrap your world: eve_arena.envs.feedback.Feedback"):
         Arena(tiny_config(env="sine_arena.env:SineArenaEnv", genome=PLASTIC))
 
 

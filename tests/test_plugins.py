@@ -110,9 +110,9 @@ class ForgetsAnAgent(SineArenaEnv):
         return observations, rewards, terminations, truncations, infos
 
 
-class NoNumAgents(SineArenaEnv):
-    def __init__(self, batch_size=32):
-        super().__init__(num_agents=1, batch_size=batch_size)
+class RejectsBatchSize(SineArenaEnv):
+    def __init__(self, num_agents=2):
+        super().__init__(num_agents=num_agents)
 
 
 @pytest.mark.parametrize(
@@ -125,12 +125,12 @@ class NoNumAgents(SineArenaEnv):
         ("FourTupleStep", "step() must return (observations, rewards, terminations, truncations, infos)"),
         ("NaNReward", "rewards must be finite numbers"),
         ("ForgetsAnAgent", "step()'s rewards have no entry for ['agent_0']"),
-        ("NoNumAgents", "The arena passes num_agents"),
+        ("RejectsBatchSize", "does not take 'batch_size', which came from --batch-size"),
         ("Missing", "has no callable 'Missing'"),
     ],
 )
 def test_an_environment_that_breaks_the_contract_is_refused_before_any_evolution(broken, message):
-    config = ArenaConfig(env=f"tests.test_plugins:{broken}", env_kwargs={}, population=8)
+    config = ArenaConfig(env=f"tests.test_plugins:{broken}", env_kwargs={"batch_size": 8} if broken == "RejectsBatchSize" else {}, population=8)
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
         Arena(config)
 

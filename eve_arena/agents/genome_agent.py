@@ -9,6 +9,7 @@ from eve_arena.agents.io import observation_inputs, outputs_to_actions
 from eve_arena.develop import develop_flat
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
+from eve_arena.envs.feedback import FEEDBACK_NEEDED
 from eve_arena.lifetime import adapt, as_targets, step_sizes
 from eve_arena.mlp import forward, unflatten
 
@@ -49,11 +50,11 @@ class GenomeTeam:
                 self._learn(observations, in_features)
             self._age += 1
         out = forward(self.layers, torch.tensor(x, device=self.device), self.spec.activation)
-        return outputs_to_actions(out.cpu().numpy(), action_space.shape)
+        return outputs_to_actions(out.cpu().numpy(), action_space)
 
     def _learn(self, observations: list, in_features: int) -> None:
         if not isinstance(observations[0], dict) or not {"prev_x", "prev_y"} <= set(observations[0]):
-            raise UserError("a plastic genome learns from the feedback in its observation's 'prev_x' and 'prev_y', and this environment gives none: use lifetime='fixed'")
+            raise UserError(FEEDBACK_NEEDED)
         prev_x = self._read(observations, lambda o: observation_inputs(o["prev_x"], in_features))
         prev_y = self._read(observations, lambda o: np.asarray(o["prev_y"]))
         self.flat = adapt(self.spec, self.flat, self._steps, torch.tensor(prev_x, device=self.device), as_targets(prev_y).to(self.device))

@@ -3,7 +3,9 @@
 The contract for any environment genome agents play in: an observation is either an array of
 inputs or a Dict whose ``"x"`` entry is; it is read as ``(B, in_features)`` (a ``(B,)`` array
 is ``B`` scalar inputs). The net's ``(B, out_features)`` outputs are reshaped to the action
-space's shape, so the action *is* the agent's output.
+space's shape, so the action *is* the agent's output; where the space bounds it on both sides the
+outputs are squashed into the bounds (``low + (high - low) * sigmoid(out)``), where on one side
+only they are clipped, and they take the space's dtype.
 """
 
 from __future__ import annotations
@@ -26,9 +28,20 @@ def observation_inputs(observation, in_features: int) -> np.ndarray:
     return x.reshape(-1, in_features)
 
 
-def outputs_to_actions(outputs: np.ndarray, action_shape: tuple[int, ...]) -> list[np.ndarray]:
-    """``(k, B, out)`` net outputs -> k actions of ``action_shape``."""
+def outputs_to_actions(outputs: np.ndarray, action_space) -> list[np.ndarray]:
+    """``(k, B, out)`` net outputs -> k actions in ``action_space`` (a Box)."""
+    shape = action_space.shape
     k = outputs.shape[0]
-    if outputs[0].size != int(np.prod(action_shape)):
-        raise ValueError(f"the net's outputs of shape {outputs.shape[1:]} do not fit the action shape {action_shape}")
-    return list(outputs.reshape(k, *action_shape))
+    if outputs[0].size != int(np.prod(shape)):
+        raise ValueError(f"the net's outputs of shape {outputs.shape[1:]} do not fit the action shape {shape}")
+    actions = outputs.reshape(k, *shape)
+    low, high = getattr(action_space, "low", None), getattr(action_space, "high", None)
+    if low is not None and high is not None:
+        bounded = np.isfinite(low) & np.isfinite(high)
+        if bounded.any():
+            with np.errstate(over="ignore", invalid="ignore"):  # huge outputs squash to a bound; unbounded entries are not used
+                squashed = low + (high - low) / (1.0 + np.exp(-actions.astype(np.float64)))
+            actions = np.where(bounded, squashed, actions)
+        if np.isfinite(low).any() or np.isfinite(high).any():
+            actions = np.clip(actions, low, high)
+    return list(actions.astype(getattr(action_space, "dtype", np.float32), copy=False))

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pettingzoo
 
 from eve_arena.envs import plugins
@@ -16,6 +18,8 @@ NAMESPACE = "eve_arena"
 # The genome and run settings that suit each world, applied by ArenaConfig.for_env before the
 # user's own options.
 MNIST_GENOME = {"target": (784, 10, 10, 10), "input_grid": (28, 28), "encoding": "fourier", "fourier_features": 32, "fourier_scale": 2.0, "hyper_hidden": ((24, 24), (24, 24)), "emit": "column"}
+# Our toy worlds: batches of 256 points, four steps a match.
+_TOY_RUN = {"env_kwargs": {"batch_size": 256, "max_steps": 4}}
 ENV_DEFAULTS = {
     # MNIST (scripts/mnist_evolution.py measured these): PGPE climbs steadily where the GA with its
     # toy settings stalls near chance, and Adam (EvoJAX's MNIST settings) climbs faster than ClipUp.
@@ -50,6 +54,9 @@ _OURS = {
     f"{NAMESPACE}/mnist_label_shift-v0": ("eve_arena.envs.changing_mnist:parallel_env", {"shift": "labels"}, "MNIST with its labels permuted anew every 20 generations"),
 }
 
+for _id in _OURS:
+    ENV_DEFAULTS.setdefault(_id, _TOY_RUN)
+
 for _id, (_entry, _kwargs, _doc) in _OURS.items():
     if _id not in pettingzoo.parallel_registry:
         pettingzoo.register("parallel", _id, entry_point=_entry, kwargs=_kwargs)
@@ -62,17 +69,29 @@ def registered() -> dict[str, str]:
     return {env_id: doc for env_id, (_, _, doc) in _OURS.items()}
 
 
+# Where each constructor argument the arena passes comes from, for errors that name it.
+ARGUMENT_SOURCES = {"num_agents": "the arena (the seats of a match)", "batch_size": "--batch-size", "max_steps": "--steps", "data_dir": "--data-dir", "render_mode": "eve-arena render"}
+
+
 def make_env(env_id: str, **kwargs) -> pettingzoo.ParallelEnv:
     """``pettingzoo.make`` for the parallel API, or a ``module:Name`` constructor
-    (``plugins``), with a one-line error for an unknown id."""
-    if plugins.is_path(env_id):
-        return plugins.build(env_id, **kwargs)
-    plugins.find(env_id)
+    (``plugins``), with one-line errors for an unknown id and for an argument the world rejects."""
     try:
-        pettingzoo.spec("parallel", env_id)
-    except Exception as exc:  # the registry raises several types; all mean "not found"
-        raise UserError(
-            f"unknown environment {env_id!r}; ours are {', '.join(registered())} (`eve-arena envs` lists them). Plug in your own as an id that your package "
-            f"registers with pettingzoo.register, an entry point in the {plugins.ENTRY_POINT_GROUP!r} group, or module:Class"
-        ) from exc
-    return pettingzoo.make("parallel", env_id, **kwargs)
+        if plugins.is_path(env_id):
+            return plugins.build(env_id, **kwargs)
+        plugins.find(env_id)
+        try:
+            pettingzoo.spec("parallel", env_id)
+        except Exception as exc:  # the registry raises several types; all mean "not found"
+            raise UserError(
+                f"unknown environment {env_id!r}; ours are {', '.join(registered())} (`eve-arena envs` lists them). Plug in your own as an id that your package "
+                f"registers with pettingzoo.register, an entry point in the {plugins.ENTRY_POINT_GROUP!r} group, or module:Class"
+            ) from exc
+        return pettingzoo.make("parallel", env_id, **kwargs)
+    except TypeError as exc:
+        rejected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if rejected is None or rejected.group(1) not in kwargs:
+            raise
+        name = rejected.group(1)
+        source = ARGUMENT_SOURCES.get(name, f"--env-arg {name}=... (env_kwargs in config.json)")
+        raise UserError(f"{env_id} does not take {name!r}, which came from {source}; drop it, or pass your world's own argument with --env-arg NAME=VALUE") from exc

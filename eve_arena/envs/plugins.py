@@ -9,7 +9,8 @@
        "my_pkg/my_env-v0" = "my_pkg.envs:parallel_env"
 
    Once it is installed, eve-arena registers the id with PettingZoo on first use.
-3. **Named.** ``--env my_pkg.envs:MyEnv`` builds ``MyEnv(num_agents=k, **env_kwargs)`` directly.
+3. **Named.** ``--env my_pkg.envs:MyEnv`` builds ``MyEnv(num_agents=k, **env_kwargs)`` directly
+   (``num_agents`` only if the constructor takes it: see ``world.py``).
 
 ``check_contract`` then plays one reset and one step before any evolution, so an environment
 that genomes cannot drive is refused with a message that says what is wrong.
@@ -82,13 +83,8 @@ def find(env_id: str) -> None:
 
 
 def build(env_id: str, **kwargs):
-    """An environment from a ``module:Name`` path, with clear errors for a constructor that does
-    not take what the arena passes."""
-    builder = load_path(env_id)
-    try:
-        return builder(**kwargs)
-    except TypeError as exc:
-        raise UserError(f"{env_id}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}) failed: {exc}. The arena passes num_agents (the seats of a match) and your --env-arg settings") from exc
+    """An environment from a ``module:Name`` path (``make_env`` names an argument it rejects)."""
+    return load_path(env_id)(**kwargs)
 
 
 def check_contract(env, env_id: str) -> None:
