@@ -1,6 +1,12 @@
-"""Watching a run: the champion plays the hall of fame, drawn by the environment's pygame renderer.
+"""Watching a run: the champion plays the hall of fame, in any world, never a traceback.
 
-In a window (``render_mode="human"``) or headless: frames as PNG files, or one animated GIF.
+Our worlds draw the match with their own pygame renderers (scoreboard included). A world that
+renders ``rgb_array`` frames is shown with the arena's scoreboard beside its frame
+(``generic_render.compose``); a world without a renderer, or whose renderer fails, gets the
+generic view (``generic_render.MatchView``): each agent's reward and first numeric info per
+step, phase changes marked, names and ladder ratings. In a window, or headless as PNG frames
+or one animated GIF. The ladder ratings are measured here, each player against the run's
+anchors (``Arena.evaluate``), so champion and hall members stand on one scale.
 """
 
 from __future__ import annotations
@@ -11,19 +17,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from eve_arena import ratings
 from eve_arena.agents.genome_agent import GenomeTeam
-from eve_arena.envs import make_env
-from eve_arena.errors import UserError
-from eve_arena.match import play_match
+from eve_arena.envs import world
+from eve_arena.envs.supervised import SupervisedArenaEnv
+from eve_arena.errors import UserError, warn
+from eve_arena.evaluator import RandomAgent
+from eve_arena.match import EpisodeLog, play_match
 from eve_arena.run import load_run
 
 
 class _Recorder:
-    """Wraps a controller-driven match so every step's frame is kept (rgb_array mode)."""
+    """Wraps a match's env: after the reset and every step, ``draw(log)`` makes the frame kept."""
 
-    def __init__(self, env):
-        self.env = env
+    def __init__(self, env, draw):
+        self.env, self.draw = env, draw
         self.frames: list[np.ndarray] = []
 
     def __getattr__(self, name):
@@ -31,13 +38,62 @@ class _Recorder:
 
     def reset(self, *args, **kwargs):
         out = self.env.reset(*args, **kwargs)
-        self.frames.append(self.env.render())
+        self.capture(EpisodeLog([], {}, []))
         return out
 
     def step(self, actions):
-        out = self.env.step(actions)
-        self.frames.append(self.env.render())
-        return out
+        return self.env.step(actions)
+
+    def capture(self, log: EpisodeLog) -> None:
+        frame = self.draw(log)
+        if frame is not None:
+            self.frames.append(frame)
+
+
+class _Drawer:
+    """Turns a match's numbers into frames: the world's own renderer when it works, else ours."""
+
+    def __init__(self, env, labels: dict, ratings: dict, mode: str, own: bool):
+        self.env, self.labels, self.ratings, self.mode = env, labels, ratings, mode
+        self.own = own  # our worlds draw their own scoreboard
+        self.fallen_back = own is None
+        self.view = None
+
+    def __call__(self, log: EpisodeLog):
+        if not self.fallen_back:
+            try:
+                frame = self.env.render()
+                if self.own or self.mode == "human":
+                    return frame
+                if frame is not None:
+                    return self._composed(frame, log)
+            except Exception as exc:  # a plug-in's renderer: whatever it raises, the match goes on
+                warn(f"{self.env.metadata.get('name', 'the world')}'s render() failed ({type(exc).__name__}: {exc}); drawing the generic view instead")
+            self.fallen_back = True
+        if self.view is None:
+            from eve_arena.envs.generic_render import MatchView
+
+            self.view = MatchView(list(self.env.possible_agents), self.mode)
+        return self.view.draw(self.record(log))
+
+    def _composed(self, frame, log):
+        from eve_arena.envs.generic_render import compose
+
+        return compose(frame, self.record(log))
+
+    def record(self, log: EpisodeLog) -> dict:
+        agents = list(self.env.possible_agents)
+        rewards = np.array(log.rewards).reshape(-1, len(agents))
+        return {
+            "title": str(self.env.metadata.get("name", "")), "step": len(log.rewards), "agents": agents, "labels": self.labels, "ratings": self.ratings,
+            "rewards": {a: rewards[:, i].tolist() for i, a in enumerate(agents)},
+            "infos": {a: {k: [float(v[i]) for v in values] for k, values in log.infos.items()} for i, a in enumerate(agents)},
+            "phases": list(log.phases),
+        }
+
+    def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
 
 
 def render_run(run_dir: Path, frames_dir: Path | None = None, gif: Path | None = None, episodes: int = 1, seed: int = 0, opponents: int | None = None) -> list[Path]:
@@ -46,36 +102,63 @@ def render_run(run_dir: Path, frames_dir: Path | None = None, gif: Path | None =
     With neither ``frames_dir`` nor ``gif`` it opens a pygame window; otherwise it renders
     headless and writes the frames. Returns the files written.
     """
+    from eve_arena.arena import Arena
+
     if episodes < 1:
         raise UserError(f"episodes must be a positive integer, got {episodes}")
+    for path, kind in ((frames_dir, "--frames"), (gif, "--gif")):
+        if path is not None and path.exists() and path.is_dir() != (kind == "--frames"):
+            raise UserError(f"{kind} {path}: {'a directory for PNG frames' if kind == '--frames' else 'a file to write'} is wanted, and {path} is {'a file' if path.is_file() else 'a directory'}")
     config, state = load_run(run_dir)
     if state is None:
         raise UserError(f"{run_dir} has no checkpoint yet: run or resume it for at least {config.checkpoint_every} generations first")
+    headless = frames_dir is not None or gif is not None
+    if headless:
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    arena = Arena(config, state)
     # The champion often is the newest hall member already: it should not play itself.
     distinct = [i for i in range(len(state.hall_genomes)) if not torch.equal(state.hall_genomes[i], state.champion)]
     if opponents is not None:
         distinct = distinct[len(distinct) - opponents :] if opponents else []
-    hall = state.hall_genomes[distinct]
-    hall_mu, hall_sigma = state.hall_mu[distinct], state.hall_sigma[distinct]
-    hall_gens = state.hall_generations[distinct].tolist()
+    if arena.fixed_seats is not None:
+        distinct = distinct[max(0, len(distinct) - (arena.fixed_seats - 1)) :]
+    genomes = torch.cat([state.champion[None], state.hall_genomes[distinct]])
+    names = [f"champion g{state.generation - 1}", *(f"hall g{int(state.hall_generations[i])}" for i in distinct)]
+    fillers = (arena.fixed_seats or len(genomes)) - len(genomes)  # seats a fixed world has beyond them
+    ladder = [_ladder_rating(arena, g, state) for g in genomes]
 
-    genomes = torch.cat([state.champion[None], hall])
-    headless = frames_dir is not None or gif is not None
-    if headless:
-        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    env = make_env(config.env, num_agents=len(genomes), render_mode="rgb_array" if headless else "human", **config.env_kwargs)
-    seats = env.possible_agents
-    labels = {seats[0]: f"champion g{state.generation - 1}", **{s: f"hall g{g}" for s, g in zip(seats[1:], hall_gens)}}
-    rating_values = np.concatenate([ratings.ordinal(state.champion_rating[:1], state.champion_rating[1:]), ratings.ordinal(hall_mu, hall_sigma)])
-    options = {"labels": labels, "ratings": dict(zip(seats, rating_values.tolist()))}
-    team = GenomeTeam(config.genome, genomes, name="champion and hall of fame", device=config.device)
-    recorder = _Recorder(env) if headless else env
+    mode = "rgb_array" if headless else "human"
+    env = _world_to_draw(config, arena, len(genomes) + fillers, mode)
+    seats = list(env.possible_agents)
+    labels = dict(zip(seats, names + ["random"] * fillers))
+    ratings = dict(zip(seats, ladder + [None] * fillers))
+    own = isinstance(getattr(env, "unwrapped", env), SupervisedArenaEnv) if getattr(env, "render_mode", None) == mode else None
+    drawer = _Drawer(env, labels, ratings, mode, own)
+    recorder = _Recorder(env, drawer)
+    roster = [GenomeTeam(config.genome, genomes, name="champion and hall of fame", device=config.device)] + ([RandomAgent(fillers, seed)] if fillers else [])
     for episode in range(episodes):
-        play_match(recorder, [team], seed=seed + episode, options=options)
+        play_match(recorder, roster, seed=seed + episode, options={"labels": labels, "ratings": ratings, "generation": state.generation - 1}, on_step=recorder.capture)
     env.close()
+    drawer.close()
     if not headless:
         return []
     return _write_frames(recorder.frames, frames_dir, gif, env.metadata.get("render_fps", 4))
+
+
+def _ladder_rating(arena, genome: torch.Tensor, state) -> float:
+    _, record = arena.evaluate(genome, state.generation - 1, state.ladder)
+    return record["metrics"]["ladder/rating"]
+
+
+def _world_to_draw(config, arena, seats: int, mode: str):
+    """The world built to render ``mode`` if it says it can, else without a renderer."""
+    env = world.build(config.env, config.env_kwargs, seats, arena.fixed_seats)
+    if mode in env.metadata.get("render_modes", ()):
+        try:
+            return world.build(config.env, config.env_kwargs, seats, arena.fixed_seats, render_mode=mode)
+        except Exception as exc:
+            warn(f"{config.env} with render_mode={mode!r} failed to build ({type(exc).__name__}: {exc}); drawing the generic view instead")
+    return env
 
 
 def _write_frames(frames: list[np.ndarray], frames_dir: Path | None, gif: Path | None, fps: int) -> list[Path]:
