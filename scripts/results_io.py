@@ -29,3 +29,22 @@ def save_figure(fig, path: str, dpi: int = 100) -> None:
     fig.savefig(path + ".tmp.png", dpi=dpi)
     plt.close(fig)
     os.replace(path + ".tmp.png", path)
+
+
+def provenance() -> str:
+    """The commit (``-dirty`` with uncommitted changes) and the command line that made a result."""
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += "-dirty"
+    return f"commit {commit}; made by `python {' '.join(sys.argv)}`"
