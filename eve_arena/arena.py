@@ -22,7 +22,7 @@ from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import world
 from eve_arena.envs.feedback import FEEDBACK_NEEDED
-from eve_arena.errors import UserError
+from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import Copies, RandomAgent, play_field, summary_metrics
 from eve_arena.lifetime import lifetime_batches
 from eve_arena.match import play_match
@@ -106,6 +106,9 @@ class Arena:
         check_genome_fits_env(self.spec, shape, self.env(), config.env)
         self.baselines = [load_baseline(name, self.env(), seed=config.seed + i) for i, name in enumerate(config.baselines)]
         self._check_seats()
+        schedule_ = getattr(self.scoring_world(), "schedule", None)
+        if getattr(schedule_, "unit", None) == "step" and schedule_.every >= getattr(self.scoring_world(), "max_steps", 0):
+            warn(f"{config.env} changes every {schedule_.every} steps but its episodes last {self.scoring_world().max_steps}: it never changes within an episode; raise --steps or lower change_every")
         self.evaluation: dict | None = None
         """The latest generation's evaluation record (``eval.jsonl``), None when it had none."""
 

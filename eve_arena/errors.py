@@ -10,6 +10,12 @@ class UserError(Exception):
     """
 
 
+_SAID: set[str] = set()
+
+
 def warn(message: str) -> None:
-    """One line on stderr for something the run works around (a world's renderer that fails, say)."""
-    print(f"eve-arena: warning: {message}", file=sys.stderr)
+    """One line on stderr for something the run works around (a world's renderer that fails,
+    say), once per process: the CLI checks a run's settings before it starts the run."""
+    if message not in _SAID:
+        _SAID.add(message)
+        print(f"eve-arena: warning: {message}", file=sys.stderr)

@@ -17,7 +17,8 @@ from eve_arena.errors import UserError
 @dataclass(frozen=True)
 class TournamentConfig:
     match_size: int = 0
-    """Population members per match; 0 puts everyone in one free-for-all."""
+    """Population members per match; 0 puts everyone in one free-for-all. In a world with a fixed
+    number of seats, 0 fills them with distinct members, and fewer members fill them in turn."""
     rounds: int = 1
     """Times per generation the population is regrouped and plays."""
     hall_of_fame_opponents: int = 2
@@ -52,7 +53,10 @@ def schedule(config: TournamentConfig, population: int, hall_size: int, rng: np.
     for _ in range(config.rounds):
         k = min(config.hall_of_fame_opponents, hall_size, seats - 1 if seats else hall_size)
         if seats:
-            groups = fixed_seat_groups(population, seats - k, rng)
+            # A match_size below the seats left seats the same members again: match_size 1 makes
+            # teams of clones, which in a cooperative world (--ranking round) tests one policy.
+            members = min(config.match_size or seats - k, seats - k)
+            groups = [np.resize(g, seats - k) for g in fixed_seat_groups(population, members, rng)]
         elif config.match_size == 0:
             groups = [np.arange(population)]
         else:

@@ -1,16 +1,19 @@
 """A real PettingZoo world: MPE's simple_spread with continuous actions, evolved by the arena.
 
-    python scripts/mpe_study.py                     # 3 seeds, 300 generations each
+    python scripts/mpe_study.py --setup mixed       # 3 seeds, 300 generations each
+    python scripts/mpe_study.py --setup clones
 
 Each seed is exactly ``eve-arena tournament --env mpe2.simple_spread_v3:parallel_env --env-arg
-continuous_actions=True --hidden 16,16 --ranking round`` (three agents in every episode, 18
-numbers in, 5 actions in [0, 1] out, the default hypernet genome writing an 18-16-16-5 net).
-simple_spread is cooperative: teammates share most of their reward, so a match alone ranks
-almost nothing; ``--ranking round`` plays a round's matches on one seed and ranks everyone by
-return across them. Every ``--eval-every`` generations the champion plays 8 evaluation episodes
+continuous_actions=True --hidden 16,16 --ranking round`` plus the setup's options (three agents
+in every episode, 18 numbers in, 5 actions in [0, 1] out, the default hypernet genome writing an
+18-16-16-5 net). simple_spread is cooperative: teammates share most of their reward, so a match
+alone ranks almost nothing; ``--ranking round`` plays a round's matches on one seed and ranks
+everyone by return across them. Setups: ``mixed``, the default GA, population 64, each match
+three different members; ``clones``, PGPE, population 32, every match one member in all three
+seats (``--match-size 1 --hall-opponents 0``), two rounds a generation. Every ``--eval-every`` generations the champion plays 8 evaluation episodes
 (seeds no training match uses) with two random teammates and with two of the constant policy
 (all actions 0: no movement), and the ladder rates it. The references are a team of three random
-agents and three constant ones on the same evaluation seeds. Writes ``--out``/mpe_study.{md,csv,png}.
+agents and three constant ones on the same evaluation seeds. Writes ``--out``/SETUP/mpe_study.{md,csv,png}.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ from eve_arena.run import read_metrics
 
 WORLD = "mpe2.simple_spread_v3:parallel_env"
 WORLD_ARGS = {"continuous_actions": True}
+SETUPS = {
+    "mixed": ["--population", "64"],
+    "clones": ["--population", "32", "--strategy", "pgpe", "--match-size", "1", "--hall-opponents", "0", "--rounds", "2"],
+}
 COLUMNS = ("generation", "eval/return_vs_random", "eval/return_vs_constant", "eval/return_vs_field", "ladder/rating", "ladder/anchors")
 
 
@@ -43,8 +50,8 @@ def one_seed(seed: int, args) -> list[dict]:
     with tempfile.TemporaryDirectory() as scratch:
         run = Path(scratch) / "run"
         code = eve_arena([
-            "tournament", "--out", str(run), "--env", WORLD, "--env-arg", "continuous_actions=True", "--hidden", "16,16", "--ranking", "round",
-            "--population", str(args.population), "--generations", str(args.generations), "--eval-every", str(args.eval_every), "--seed", str(seed), "--no-progress",
+            "tournament", "--out", str(run), "--env", WORLD, "--env-arg", "continuous_actions=True", "--hidden", "16,16", "--ranking", "round", *SETUPS[args.setup],
+            "--generations", str(args.generations), "--eval-every", str(args.eval_every), "--seed", str(seed), "--no-progress",
         ])
         if code:
             raise SystemExit(f"seed {seed}: the tournament failed")
@@ -67,12 +74,13 @@ def references(episodes: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--population", type=int, default=64)
+    parser.add_argument("--setup", choices=SETUPS, default="clones")
     parser.add_argument("--generations", type=int, default=300)
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="results/mpe")
     args = parser.parse_args()
+    args.out = os.path.join(args.out, args.setup)
     os.makedirs(args.out, exist_ok=True)
     with ProcessPoolExecutor(args.workers) as pool:
         per_seed = list(pool.map(one_seed, args.seeds, [args] * len(args.seeds)))
@@ -80,7 +88,7 @@ def main() -> None:
     write_csv(os.path.join(args.out, "mpe_study.csv"), rows)
     refs = references(8)
     lines = [
-        f"MPE simple_spread (continuous actions, 3 agents, 25 steps), population {args.population}, {args.generations} generations, GA, `--ranking round`. "
+        f"MPE simple_spread (continuous actions, 3 agents, 25 steps), setup {args.setup} (`{' '.join(SETUPS[args.setup])}`), {args.generations} generations, `--ranking round`. "
         f"Champion's mean return over 8 evaluation episodes (unseen seeds); higher is better. {provenance()}.",
         "",
         f"References on the same seeds: three random agents {refs['random']:.2f}, three constant agents (no movement) {refs['constant']:.2f}.",

@@ -303,3 +303,26 @@ def test_examples_sine_arena_end_to_end_with_render(tmp_path, monkeypatch):
     assert main(["render", str(run), "--gif", str(tmp_path / "match.gif")]) == 0
     assert (tmp_path / "match.gif").stat().st_size > 1000
     assert torch.isfinite(torch.tensor(read_metrics(run)[-1]["eval/return_vs_field"]))
+
+
+def test_mpe_simple_spread_runs_evaluates_ladders_and_renders(tmp_path):
+    """A real PettingZoo world: three fixed agents, an 18-number observation, 5 actions in [0, 1],
+    a constructor that takes N and max_cycles but not num_agents."""
+    pytest.importorskip("mpe2")
+    run = tmp_path / "run"
+    args = ["tournament", "--out", str(run), "--env", "mpe2.simple_spread_v3:parallel_env", "--env-arg", "continuous_actions=True", "--env-arg", "max_cycles=5"]
+    assert main([*args, "--population", "6", "--generations", "2", "--eval-every", "1", "--eval-episodes", "2", "--ranking", "round", "--no-progress"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["genome"]["target"] == [18, 5, 5, 5] and config["env_kwargs"] == {"continuous_actions": True, "max_cycles": 5}
+    last = read_metrics(run)[-1]
+    assert np.isfinite(last["eval/return_vs_random"]) and np.isfinite(last["eval/return_vs_constant"]) and np.isfinite(last["ladder/rating"])
+    assert main(["render", str(run), "--frames", str(tmp_path / "frames")]) == 0
+    assert len(list((tmp_path / "frames").glob("*.png"))) == 6  # MPE's own frames, our scoreboard beside them
+
+
+def test_match_size_one_in_a_fixed_world_makes_teams_of_clones():
+    from eve_arena.tournament import TournamentConfig, schedule
+
+    matches = schedule(TournamentConfig(match_size=1, hall_of_fame_opponents=0), 4, 0, np.random.default_rng(0), seats=3)
+    assert len(matches) == 4 and all(len(m) == 3 and len(set(m)) == 1 for m in matches)
+    assert sorted(m[0] for m in matches) == [0, 1, 2, 3]

@@ -1,0 +1,88 @@
+"""The ladder against the held-out MSE: does the ladder rating rise while evolution works, and stay flat when it does not?
+
+    python scripts/ladder_study.py                   # seeds 0 1 2 and the no-variation control
+
+Each run is exactly ``eve-arena tournament --seed S`` (the default toy world, 1,000
+generations); the control is the same with ``--sigma 0 --sigma-min 0 --crossover 0``: no
+mutation and no crossover, so no genome is ever new and selection can only re-pick among the
+first population. At every evaluation (every 50 generations) the champion's ladder rating
+against the frozen anchors (``eve_arena.ladder``) stands beside its held-out MSE.
+Writes ``--out``/ladder_study.{md,csv,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from results_io import provenance, save_figure, write_atomic, write_csv  # scripts/results_io.py
+
+from eve_arena.cli import main as eve_arena
+from eve_arena.run import read_metrics
+
+CONTROL = ["--sigma", "0", "--sigma-min", "0", "--crossover", "0"]
+
+
+def one_run(name: str, seed: int, extra: list[str], generations: int) -> list[dict]:
+    with tempfile.TemporaryDirectory() as scratch:
+        run = Path(scratch) / "run"
+        if eve_arena(["tournament", "--out", str(run), "--seed", str(seed), "--generations", str(generations), "--no-progress", *extra]):
+            raise SystemExit(f"{name}: the tournament failed")
+        return [
+            {"run": name, "generation": r["generation"], "heldout_mse": r["champion/heldout_loss"], "ladder_rating": r["ladder/rating"], "ladder_anchors": r["ladder/anchors"]}
+            for r in read_metrics(run) if "ladder/rating" in r
+        ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--generations", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default="results/ladder")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    runs = [(f"seed {s}", s, []) for s in args.seeds] + [(f"control, seed {args.seeds[0]}", args.seeds[0], CONTROL)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = list(pool.map(one_run, *zip(*runs), [args.generations] * len(runs)))
+    write_csv(os.path.join(args.out, "ladder_study.csv"), [r for rows in results for r in rows])
+    generations = [r["generation"] for r in results[0]]
+    lines = [
+        f"The default toy tournament ({args.generations} generations): the champion's ladder rating (mu - 3 sigma against the frozen anchors) and held-out MSE at every evaluation. "
+        f"The control has no mutation and no crossover (`{' '.join(CONTROL)}`). {provenance()}.",
+        "",
+        "| generation | " + " | ".join(f"{name}: ladder / MSE" for name, _, _ in runs) + " |",
+        "|---|" + "---|" * len(runs),
+    ]
+    for i, g in enumerate(generations):
+        lines.append(f"| {g} | " + " | ".join(f"{rows[i]['ladder_rating']:.1f} / {rows[i]['heldout_mse']:.3g}" for rows in results) + " |")
+    corr = [float(np.corrcoef([r["ladder_rating"] for r in rows], np.log([r["heldout_mse"] for r in rows]))[0, 1]) for rows in results[: len(args.seeds)]]
+    lines += ["", "Correlation of the ladder rating with log held-out MSE over the evaluations, per seed: " + ", ".join(f"{c:.2f}" for c in corr) + "."]
+    write_atomic(os.path.join(args.out, "ladder_study.md"), "\n".join(lines) + "\n")
+    fig, (ax_ladder, ax_mse) = plt.subplots(1, 2, figsize=(12, 4))
+    for k, ((name, _, _), rows) in enumerate(zip(runs, results)):
+        style = "--" if name.startswith("control") else "-"
+        ax_ladder.plot([r["generation"] for r in rows], [r["ladder_rating"] for r in rows], style, marker="o", ms=3, color=f"C{k}", label=name)
+        ax_mse.plot([r["generation"] for r in rows], [r["heldout_mse"] for r in rows], style, marker="o", ms=3, color=f"C{k}", label=name)
+    ax_ladder.set_ylabel("ladder rating (mu - 3 sigma)")
+    ax_mse.set_ylabel("champion held-out MSE (log)")
+    ax_mse.set_yscale("log")
+    for ax in (ax_ladder, ax_mse):
+        ax.set_xlabel("generation")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, os.path.join(args.out, "ladder_study.png"))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
