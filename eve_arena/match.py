@@ -89,10 +89,8 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
             invalid[index[agent]] += bool(info.get("invalid", False))
             for key, value in info.items():
                 if numeric(value):
+                    info_sums.setdefault(key, np.zeros(len(seats)))[index[agent]] += value
                     step_infos.setdefault(key, np.full(len(seats), np.nan))[index[agent]] = value
-        for key, values in step_infos.items():
-            info_sums.setdefault(key, np.zeros(len(seats)))
-            info_sums[key] += np.nan_to_num(values, nan=0.0) if key != "phase" else 0.0
         if log is not None:
             _log_step(log, rewards, step_infos, phase, index, len(seats))
             if on_step is not None:
