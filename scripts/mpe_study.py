@@ -58,6 +58,39 @@ def one_seed(seed: int, args) -> list[dict]:
         return [{"seed": seed, **{k: r[k] for k in COLUMNS}} for r in read_metrics(run) if "ladder/rating" in r]
 
 
+class NearestLandmark:
+    """A hand-written reference: each agent heads for the landmark nearest to it (simple_spread's
+    observation holds the landmarks' positions relative to the agent at entries 4-9; action 2
+    pushes right, 1 left, 4 up, 3 down)."""
+
+    name = "nearest landmark"
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, observations: list, action_space) -> list:
+        actions = []
+        for obs in observations:
+            landmarks = np.asarray(obs[4:10]).reshape(3, 2)
+            dx, dy = landmarks[np.argmin((landmarks**2).sum(axis=1))]
+            push = np.array([0.0, max(-dx, 0), max(dx, 0), max(-dy, 0), max(dy, 0)]) * 3.0
+            actions.append(np.clip(push, 0.0, 1.0).astype(action_space.dtype))
+        return actions
+
+
+def greedy_references(episodes: int) -> dict[str, float]:
+    """Mean return of three nearest-landmark agents, and of one beside two random agents."""
+    def env(seats):
+        return world.build(WORLD, WORLD_ARGS, seats, fixed_seats=3)
+
+    team = play_field(env, 3, NearestLandmark, {"nearest landmark": lambda size, seed: NearestLandmark(size)}, episodes, generation=0)
+    mixed = play_field(env, 3, NearestLandmark, {"random": lambda size, seed: RandomAgent(size, seed)}, episodes, generation=0)
+    return {"team": float(np.mean(team["nearest landmark"].returns)), "with random": float(np.mean(mixed["random"].returns))}
+
+
 def references(episodes: int) -> dict[str, float]:
     """Mean return of a team of three random agents, and of three constant ones, on the evaluation seeds."""
     def env(seats):
@@ -79,7 +112,19 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=25)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="results/mpe")
+    parser.add_argument("--references", action="store_true", help="only the hand-written and random references (references.md), no evolution")
     args = parser.parse_args()
+    if args.references:
+        refs, greedy = references(8), greedy_references(8)
+        text = (
+            f"simple_spread (continuous actions), mean return over the 8 evaluation seeds. {provenance()}.\n\n| team | return |\n|---|---|\n"
+            f"| three random agents | {refs['random']:.2f} |\n| three constant agents (no movement) | {refs['constant']:.2f} |\n"
+            f"| three nearest-landmark agents (hand-written) | {greedy['team']:.2f} |\n| one nearest-landmark agent, two random | {greedy['with random']:.2f} |\n"
+        )
+        os.makedirs(args.out, exist_ok=True)
+        write_atomic(os.path.join(args.out, "references.md"), text)
+        print(text)
+        return
     args.out = os.path.join(args.out, args.setup)
     os.makedirs(args.out, exist_ok=True)
     with ProcessPoolExecutor(args.workers) as pool:
