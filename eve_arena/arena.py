@@ -204,7 +204,7 @@ class Arena:
         results = play_field(self.env, world_seats, self._genome_player(champion, "champion"), {a: players[a] for a in anchors.names}, episodes, generation)
         mu, sigma = ladder.rate_contender(anchors, results)
         metrics = summary_metrics(results, list(field))
-        metrics.update({"ladder/mu": mu, "ladder/sigma": sigma, "ladder/rating": float(ratings.ordinal(mu, sigma)), "ladder/anchors": len(anchors.names)})
+        metrics.update({"ladder/mu": mu, "ladder/sigma": sigma, "ladder/rating": mu, "ladder/anchors": len(anchors.names)})
         record = {
             "generation": generation, "metrics": metrics, "anchors": anchors.ratings(),
             "field": {name: {"seeds": r.seeds, "returns": r.returns.tolist(), "episodes": r.episodes} for name, r in results.items()},

@@ -7,11 +7,15 @@ evaluated champion is rated anew with the same OpenSkill Plackett-Luce model as 
 A rising ladder rating means the champion got better, not that its field got worse.
 
 The anchors, in the order they are frozen: the ``random`` agent, pinned at the model's prior
-(mu 25, sigma 25/3) as the scale's zero point; the ``constant`` agent and any ``--baseline``,
+(mu 25, sigma 25/3) as the scale's fixed point; the ``constant`` agent and any ``--baseline``,
 each rated against the anchors before it; the first champion (``g0``); and then the champion
 every ``anchor_every`` generations (``g249``, ...), so the ladder keeps rungs above a random
 start. A contender's rating starts from the prior and is updated by each evaluation episode
 (``evaluator.play_field``) against each anchor, the anchors' ratings held fixed.
+
+The ladder rating is the contender's mu, its estimated skill. Not the ordinal mu - 3 sigma the
+tournament selects on: sigma shrinks with every game, so the ordinal of a player who never
+changes would climb as anchors (more games) are added; mu does not.
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ class LadderState:
         return cls([], np.empty(0), np.empty(0), torch.empty(0, genome_size))
 
     def ratings(self) -> dict[str, float]:
-        """Each anchor's rating ordinal (mu - 3 sigma)."""
-        return dict(zip(self.names, ratings.ordinal(self.mu, self.sigma).tolist()))
+        """Each anchor's ladder rating (its mu)."""
+        return dict(zip(self.names, self.mu.tolist()))
 
 
 def rate_contender(state: LadderState, results: dict[str, FieldResult]) -> tuple[float, float]:
@@ -66,6 +70,6 @@ def freeze(state: LadderState, name: str, rating: tuple[float, float], genome: t
 
 
 def pinned() -> tuple[float, float]:
-    """The first anchor's rating: the model's prior, the scale's zero point."""
+    """The first anchor's rating: the model's prior, the scale's fixed point."""
     mu, sigma = ratings.fresh(1)
     return float(mu[0]), float(sigma[0])

@@ -74,7 +74,7 @@ def plot_progress(rows: list[dict], path: Path, anchors: dict[str, float] | None
         ax_ladder.axhline(rating, color="0.6", lw=0.8, ls=":", label="frozen anchors" if n == 0 else None)
         ax_ladder.annotate(name, (1.0, rating), xycoords=("axes fraction", "data"), fontsize=7, color="0.4", ha="right", va="bottom")
     ax_ladder.set_xlabel("generation")
-    ax_ladder.set_ylabel("ladder rating (mu - 3 sigma)")
+    ax_ladder.set_ylabel("ladder rating (mu)")
     ax_ladder.set_title("ladder: the champion against frozen anchors")
     ax_ladder.grid(alpha=0.3)
     if ax_ladder.lines:

@@ -56,7 +56,7 @@ def main() -> None:
     write_csv(os.path.join(args.out, "ladder_study.csv"), [r for rows in results for r in rows])
     generations = [r["generation"] for r in results[0]]
     lines = [
-        f"The default toy tournament ({args.generations} generations): the champion's ladder rating (mu - 3 sigma against the frozen anchors) and held-out MSE at every evaluation. "
+        f"The default toy tournament ({args.generations} generations): the champion's ladder rating (mu against the frozen anchors) and held-out MSE at every evaluation. "
         f"The control has no mutation and no crossover (`{' '.join(CONTROL)}`). {provenance()}.",
         "",
         "| generation | " + " | ".join(f"{name}: ladder / MSE" for name, _, _ in runs) + " |",
@@ -72,7 +72,7 @@ def main() -> None:
         style = "--" if name.startswith("control") else "-"
         ax_ladder.plot([r["generation"] for r in rows], [r["ladder_rating"] for r in rows], style, marker="o", ms=3, color=f"C{k}", label=name)
         ax_mse.plot([r["generation"] for r in rows], [r["heldout_mse"] for r in rows], style, marker="o", ms=3, color=f"C{k}", label=name)
-    ax_ladder.set_ylabel("ladder rating (mu - 3 sigma)")
+    ax_ladder.set_ylabel("ladder rating (mu)")
     ax_mse.set_ylabel("champion held-out MSE (log)")
     ax_mse.set_yscale("log")
     for ax in (ax_ladder, ax_mse):

@@ -206,7 +206,7 @@ def test_evaluation_plays_fixed_unseen_seeds_and_logs_the_steps(tmp_path):
     rows = read_metrics(run)
     assert {"eval/return_vs_random", "eval/return_vs_constant", "eval/return_vs_field", "eval/sq_error", "ladder/rating"} <= set(rows[-1])
     assert "ladder/rating" not in rows[2]  # only evaluated generations carry it
-    assert last["anchors"]["random"] == pytest.approx(0.0)  # pinned at the prior: mu 25, sigma 25/3
+    assert last["anchors"]["random"] == pytest.approx(25.0)  # pinned at the prior: mu 25, sigma 25/3
 
 
 def test_the_ladder_is_fixed_and_ranks_a_better_champion_higher(tiny_config):
