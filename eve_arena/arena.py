@@ -252,59 +252,85 @@ class Arena:
         return mu, sigma, invalid, match_infos
 
     def step(self) -> dict:
-        """Runs one generation and returns its metrics."""
+        """Runs one generation and returns its metrics: ask, play, pick, record, evaluate, tell."""
         started = time.perf_counter()
-        cfg, st = self.config, self.state
-        rng, generator = generation_rngs(cfg.seed, st.generation)
+        st = self.state
+        rng, generator = generation_rngs(self.config.seed, st.generation)
         population, ids = self.strategy.ask(st.strategy_state)
-        center = self._center(st.strategy_state)
+        seating = self._seating(population, self._center(st.strategy_state))
+        mu, sigma, invalid, match_infos = self._play_tournament(seating.everyone, seating.p, seating.h, seating.center, seating.baselines, seating.mu, seating.sigma, rng)
+        fitness = ratings.ordinal(mu[: seating.p], sigma[: seating.p])
+        fitness[invalid[: seating.p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
+        pick = self._pick_champion(seating, ids, fitness, mu, sigma, invalid)
+        metrics = self._metrics(seating, pick, fitness, mu, sigma, invalid, match_infos)
+        hall = self._next_hall(seating, pick, mu, sigma)
+        if self.spec.self_build != "off":
+            metrics.update(self._replication_metrics(population, pick.champion))
+        anchors, self.evaluation = st.ladder, None
+        if self._evaluation_due(st.generation):
+            anchors, self.evaluation = self.evaluate(pick.champion, st.generation, st.ladder)
+            metrics.update(self.evaluation["metrics"])
+        next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator, **self._tell_kwargs)
+        baseline_at = seating.p + seating.h + len(seating.center)
+        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[baseline_at:], sigma[baseline_at:], pick.champion, pick.rating, anchors)
+        metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
+        metrics["time/generation_s"] = time.perf_counter() - started
+        return metrics
+
+    def _seating(self, population: torch.Tensor, center: torch.Tensor) -> "Seating":
+        """Who sits where: population, hall of fame, the strategy's center, baselines; their ratings."""
+        st = self.state
         p, h, c, b = len(population), len(st.hall_genomes), len(center), len(self.baselines)
-        # Seats: population, hall of fame, the strategy's center, baselines. The center plays every
-        # match and may become champion, but its rating is never told to the strategy.
-        everyone = torch.cat([population, st.hall_genomes, center])
-        center_seats = np.arange(p + h, p + h + c)
-        baseline_seats = np.arange(p + h + c, p + h + c + b)
-        # The population is rated afresh each generation: carried ratings would let a long-lived
-        # elite's accumulated mu outrank every newcomer forever. The hall of fame keeps its
-        # ratings, so it anchors the scale from one generation to the next.
+        # The center plays every match and may become champion, but its rating is never told to
+        # the strategy. The population is rated afresh each generation: carried ratings would let
+        # a long-lived elite's accumulated mu outrank every newcomer forever. The hall of fame
+        # keeps its ratings, so it anchors the scale from one generation to the next.
         fresh_mu, fresh_sigma = ratings.fresh(p + c)
-        mu = np.concatenate([fresh_mu[:p], st.hall_mu, fresh_mu[p:], st.baseline_mu])
-        sigma = np.concatenate([fresh_sigma[:p], st.hall_sigma, fresh_sigma[p:], st.baseline_sigma])
-        mu, sigma, invalid, match_infos = self._play_tournament(everyone, p, h, center_seats, baseline_seats, mu, sigma, rng)
-        fitness = ratings.ordinal(mu[:p], sigma[:p])
-        fitness[invalid[:p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
-        # Champion candidates: the population, then the center.
-        candidate_seats = np.concatenate([np.arange(p), center_seats])
-        candidates = torch.cat([population, center])
+        return Seating(
+            population=population, everyone=torch.cat([population, st.hall_genomes, center]), p=p, h=h,
+            center=np.arange(p + h, p + h + c), baselines=np.arange(p + h + c, p + h + c + b),
+            mu=np.concatenate([fresh_mu[:p], st.hall_mu, fresh_mu[p:], st.baseline_mu]),
+            sigma=np.concatenate([fresh_sigma[:p], st.hall_sigma, fresh_sigma[p:], st.baseline_sigma]),
+        )
+
+    def _pick_champion(self, seating: "Seating", ids: torch.Tensor, fitness: np.ndarray, mu, sigma, invalid) -> "Pick":
+        """The generation's champion among the population and the center: the best rated, or the
+        best on the held-out split (``champion_by``); the last one stays if every candidate broke."""
+        st, p, c = self.state, seating.p, len(seating.center)
+        candidate_seats = np.concatenate([np.arange(p), seating.center])
+        candidates = torch.cat([seating.population, seating.everyone[seating.center]])
         candidate_ids = torch.cat([ids, torch.full((c,), -1 - st.generation, dtype=ids.dtype)])  # a center's id: minus its generation
-        standing = np.concatenate([fitness, ratings.ordinal(mu[center_seats], sigma[center_seats])])
+        standing = np.concatenate([fitness, ratings.ordinal(mu[seating.center], sigma[seating.center])])
         standing[invalid[candidate_seats] > 0] = -np.inf
         valid = np.isfinite(standing)
         best = int(np.argmax(standing))
         # The scoring env enters this generation too, so a changing world scores on its current task.
         self.env().reset(seed=0, options={"generation": st.generation})
         held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
-        if held is not None and cfg.champion_by == "heldout":
+        if held is not None and self.config.champion_by == "heldout":
             best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
-        # A generation in which every candidate broke has no champion: the last one stays.
-        champion = candidates[best].clone() if valid.any() else st.champion.clone()
-        best_seat = int(candidate_seats[best])
-        champion_rating = np.array([mu[best_seat], sigma[best_seat]]) if valid.any() else st.champion_rating
+        seat = int(candidate_seats[best])
+        if not valid.any():
+            return Pick(best, seat, int(candidate_ids[best]), st.champion.clone(), st.champion_rating, False, held, pool)
+        return Pick(best, seat, int(candidate_ids[best]), candidates[best].clone(), np.array([mu[seat], sigma[seat]]), True, held, pool)
+
+    def _metrics(self, seating: "Seating", pick: "Pick", fitness, mu, sigma, invalid, match_infos) -> dict:
+        p, h = seating.p, seating.h
         metrics = {
-            "generation": st.generation,
+            "generation": self.state.generation,
             "fitness/best": float(fitness.max()),
             "fitness/median": float(np.median(fitness)),
-            "rating/champion_mu": float(champion_rating[0]),
-            "rating/champion_sigma": float(champion_rating[1]),
-            "champion/is_center": int(best >= p),
-            "champion/kept_previous": int(not valid.any()),
+            "rating/champion_mu": float(pick.rating[0]),
+            "rating/champion_sigma": float(pick.rating[1]),
+            "champion/is_center": int(pick.index >= p),
+            "champion/kept_previous": int(not pick.valid),
             "population/invalid": int((invalid[:p] > 0).sum()),
             "hall_of_fame/size": h,
         }
         phase = getattr(self.scoring_world(), "phase", None)
         if isinstance(phase, (int, float)):
             metrics["env/phase"] = float(phase)
-        for name, seat in zip(self.config.baselines, baseline_seats):
+        for name, seat in zip(self.config.baselines, seating.baselines):
             metrics[f"rating/baseline_{name}"] = float(ratings.ordinal(mu[seat], sigma[seat]))
         if h:
             metrics["rating/hall_of_fame_best"] = float(ratings.ordinal(mu[p : p + h], sigma[p : p + h]).max())
@@ -312,28 +338,51 @@ class Arena:
             values = np.concatenate(parts)
             finite = values[np.isfinite(values)]
             metrics[f"population/match_{key}_median"] = float(np.median(finite)) if finite.size else float("nan")
-        if held is not None:
-            at = {int(i): k for k, i in enumerate(pool)}
-            for key, values in held.items():
-                metrics[f"champion/heldout_{key}"] = float(values[at[best]]) if best in at and valid.any() else float("nan")
+        if pick.held is not None:
+            at = {int(i): k for k, i in enumerate(pick.pool)}
+            for key, values in pick.held.items():
+                metrics[f"champion/heldout_{key}"] = float(values[at[pick.index]]) if pick.index in at and pick.valid else float("nan")
                 metrics[f"population/heldout_{key}_median"] = float(np.median(values))
-            metrics["population/heldout_loss_best"] = float(held["loss"].min())
-
-        hall = (st.hall_genomes, st.hall_ids, st.hall_generations, mu[p : p + h], sigma[p : p + h])
-        if cfg.hall_of_fame and valid.any() and (st.generation + 1) % cfg.hall_every == 0 and int(candidate_ids[best]) not in set(st.hall_ids.tolist()):
-            keep = slice(max(0, h + 1 - cfg.hall_of_fame), None)
-            entry = (champion[None], candidate_ids[best : best + 1], torch.tensor([st.generation]), mu[best_seat : best_seat + 1], sigma[best_seat : best_seat + 1])
-            hall = tuple((torch.cat if isinstance(old, torch.Tensor) else np.concatenate)([old, new])[keep] for old, new in zip(hall, entry))
-
-        if self.spec.self_build != "off":
-            metrics.update(self._replication_metrics(population, champion))
-        the_ladder = st.ladder
-        self.evaluation = None
-        if self._evaluation_due(st.generation):
-            the_ladder, self.evaluation = self.evaluate(champion, st.generation, st.ladder)
-            metrics.update(self.evaluation["metrics"])
-        next_strategy = self.strategy.tell(st.strategy_state, torch.from_numpy(fitness), generator, **self._tell_kwargs)
-        self.state = ArenaState(st.generation + 1, next_strategy, *hall, mu[p + h + c :], sigma[p + h + c :], champion, champion_rating, the_ladder)
-        metrics["strategy/sigma"] = float(getattr(next_strategy, "sigma", float("nan")))
-        metrics["time/generation_s"] = time.perf_counter() - started
+            metrics["population/heldout_loss_best"] = float(pick.held["loss"].min())
         return metrics
+
+    def _next_hall(self, seating: "Seating", pick: "Pick", mu, sigma) -> tuple:
+        """The hall of fame after this generation: the champion enters every ``hall_every``
+        generations (the oldest leaves when it is full); the members keep their new ratings."""
+        st, cfg, p, h = self.state, self.config, seating.p, seating.h
+        hall = (st.hall_genomes, st.hall_ids, st.hall_generations, mu[p : p + h], sigma[p : p + h])
+        if cfg.hall_of_fame and pick.valid and (st.generation + 1) % cfg.hall_every == 0 and pick.id not in set(st.hall_ids.tolist()):
+            keep = slice(max(0, h + 1 - cfg.hall_of_fame), None)
+            entry = (pick.champion[None], torch.tensor([pick.id], dtype=st.hall_ids.dtype), torch.tensor([st.generation]), mu[pick.seat : pick.seat + 1], sigma[pick.seat : pick.seat + 1])
+            hall = tuple((torch.cat if isinstance(old, torch.Tensor) else np.concatenate)([old, new])[keep] for old, new in zip(hall, entry))
+        return hall
+
+
+@dataclass
+class Seating:
+    """A generation's seats: ``everyone`` is population, hall of fame, center (genomes); baselines follow."""
+
+    population: torch.Tensor
+    everyone: torch.Tensor
+    p: int
+    h: int
+    center: np.ndarray
+    """Seat numbers of the strategy's center (none, or one)."""
+    baselines: np.ndarray
+    mu: np.ndarray
+    sigma: np.ndarray
+
+
+@dataclass
+class Pick:
+    """The generation's champion: ``index`` among the candidates (population, then center)."""
+
+    index: int
+    seat: int
+    id: int
+    champion: torch.Tensor
+    rating: np.ndarray
+    valid: bool
+    """False when every candidate broke and the last champion stays."""
+    held: dict | None
+    pool: np.ndarray | None
