@@ -326,3 +326,13 @@ def test_match_size_one_in_a_fixed_world_makes_teams_of_clones():
     matches = schedule(TournamentConfig(match_size=1, hall_of_fame_opponents=0), 4, 0, np.random.default_rng(0), seats=3)
     assert len(matches) == 4 and all(len(m) == 3 and len(set(m)) == 1 for m in matches)
     assert sorted(m[0] for m in matches) == [0, 1, 2, 3]
+
+
+def test_our_own_world_changing_within_an_episode_is_reported_too(tmp_path):
+    run = tmp_path / "run"
+    config = ArenaConfig(env="eve_arena/toy_switch-v0", env_kwargs={"batch_size": 16, "max_steps": 6, "change_unit": "step", "change_every": 3}, population=8, generations=2, eval_episodes=2)
+    start_run(config, run)
+    run_arena(run, progress=False)
+    assert main(["adaptivity", str(run)]) == 0
+    within = json.loads((run / "adaptivity.json").read_text())["within_episode"]
+    assert within["score"] == "mse" and within["changes"] == within["episodes"] and all(c["step"] == 3 for c in within["changes_detail"])

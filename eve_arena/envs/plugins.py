@@ -133,7 +133,10 @@ def _check_spaces(env, agent: str, where: str) -> None:
     if not isinstance(input_space(obs_space), spaces.Box):
         raise UserError(f"{where}: the observation space of {agent!r} is {obs_space}; genomes read a Box of inputs, or a Dict whose 'x' entry is one")
     if not isinstance(action_space, spaces.Box):
-        raise UserError(f"{where}: the action space of {agent!r} is {action_space}; genomes drive a Box: a net's outputs are its action")
+        raise UserError(
+            f"{where}: the action space of {agent!r} is {action_space}; genomes drive a Box (a net's outputs are its action, squashed into its bounds): "
+            "give the world continuous actions (MPE: --env-arg continuous_actions=True) or wrap it so it takes a Box"
+        )
 
 
 def _check_keys(part: dict, agents: list[str], what: str) -> None:
