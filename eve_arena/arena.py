@@ -172,7 +172,15 @@ class Arena:
         return generation == 0 or done % self.config.eval_every == 0 or done == self.config.generations or self._anchor_due(generation)
 
     def _anchor_due(self, generation: int) -> bool:
-        return generation == 0 or bool(self.config.anchor_every and (generation + 1) % self.config.anchor_every == 0)
+        """The first champion, then those of generations a, 2a, 4a, 8a, ... (a = ``anchor_every``):
+        rungs are dense while champions change fast, and the ladder's cost grows with the log of the run."""
+        every, done = self.config.anchor_every, generation + 1
+        if generation == 0:
+            return True
+        if not every or done % every:
+            return False
+        doublings = done // every
+        return doublings & (doublings - 1) == 0
 
     def field(self) -> dict:
         """The reference agents every champion is evaluated against, by name: ``factory(size, seed)``."""

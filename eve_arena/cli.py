@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
     t.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
     t.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
-    t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 100)")
+    t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champions of generations N, 2N, 4N, ... as ladder anchors; 0: only the first (default 100)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
     t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
     t.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")

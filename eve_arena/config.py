@@ -53,8 +53,8 @@ class ArenaConfig:
     eval_episodes: int = 8
     """Evaluation episodes against each anchor, on seeds no training match uses."""
     anchor_every: int = 100
-    """Every this many generations the champion is frozen as a new ladder anchor (0: only the
-    first champion); the anchors' ratings never move once set."""
+    """The champions of generations a, 2a, 4a, 8a, ... (a = this; 0: only the first champion)
+    are frozen as ladder anchors; the anchors' ratings never move once set."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3
     device: str = "cpu"

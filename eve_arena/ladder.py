@@ -8,9 +8,9 @@ A rising ladder rating means the champion got better, not that its field got wor
 
 The anchors, in the order they are frozen: the ``random`` agent, pinned at the model's prior
 (mu 25, sigma 25/3) as the scale's fixed point; the ``constant`` agent and any ``--baseline``,
-each rated against the anchors before it; the first champion (``g0``); and then the champion
-every ``anchor_every`` generations (``g249``, ...), so the ladder keeps rungs above a random
-start. A contender's rating starts from the prior and is updated by each evaluation episode
+each rated against the anchors before it; the first champion (``g0``); and then the champions of
+generations a, 2a, 4a, ... (``a = anchor_every``: ``g99``, ``g199``, ``g399``, ...), so the ladder
+keeps rungs above a random start while its cost grows with the log of the run. A contender's rating starts from the prior and is updated by each evaluation episode
 (``evaluator.play_field``) against each anchor, the anchors' ratings held fixed.
 
 The ladder rating is the contender's mu, its estimated skill. Not the ordinal mu - 3 sigma the

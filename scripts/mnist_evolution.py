@@ -88,7 +88,9 @@ if __name__ == "__main__":
     args = parser.parse_args()
 
     base = ArenaConfig.for_env(ENV)
-    overrides = {"seed": args.seed, "hall_of_fame": 0, "env_kwargs": {**base.env_kwargs, "train_limit": args.train_limit}}
+    # eval_every: this script measures evolution's own speed against the peer's, and its progress
+    # is the champion's validation curve; the ladder's evaluations would only eat the budget.
+    overrides = {"seed": args.seed, "hall_of_fame": 0, "env_kwargs": {**base.env_kwargs, "train_limit": args.train_limit}, "eval_every": 10**9}
     for name in ("population", "threads", "strategy"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)

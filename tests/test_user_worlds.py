@@ -336,3 +336,10 @@ def test_our_own_world_changing_within_an_episode_is_reported_too(tmp_path):
     assert main(["adaptivity", str(run)]) == 0
     within = json.loads((run / "adaptivity.json").read_text())["within_episode"]
     assert within["score"] == "mse" and within["changes"] == within["episodes"] and all(c["step"] == 3 for c in within["changes_detail"])
+
+
+def test_anchors_are_frozen_at_doubling_intervals(tiny_config):
+    arena = Arena(tiny_config(anchor_every=100, generations=2000))
+    assert [g for g in range(2000) if arena._anchor_due(g)] == [0, 99, 199, 399, 799, 1599]
+    arena = Arena(tiny_config(anchor_every=0))
+    assert [g for g in range(500) if arena._anchor_due(g)] == [0]
