@@ -45,6 +45,7 @@ def provenance() -> str:
             return ""
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
+    # Dirty means code that differs from the commit; results being rewritten do not count.
+    if git("status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"):
         commit += "-dirty"
     return f"commit {commit}; made by `python {' '.join(sys.argv)}`"
