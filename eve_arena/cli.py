@@ -47,6 +47,13 @@ _non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
 _non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a finite non-negative number")
 
 
+def _directory(text: str) -> Path:
+    # Path("") is ".": an empty --out would put the run in the current directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a directory, got {text!r}")
+    return Path(text)
+
+
 def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(s) for s in text.split(","))
@@ -78,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments")
-    t.add_argument("--out", type=Path, required=True, help="run directory to create (config, checkpoints, metrics, plots)")
+    t.add_argument("--out", type=_directory, required=True, help="run directory to create (config, checkpoints, metrics, plots)")
     t.add_argument("--env", help="registered environment id (see `eve-arena envs`); default eve_arena/toy_quadratic-v0")
     t.add_argument("--population", type=_positive_int, help="genomes per generation (default 64)")
     t.add_argument("--generations", type=_positive_int, help="generations to run (default 1000)")

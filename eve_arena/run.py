@@ -19,8 +19,9 @@ from tqdm import tqdm
 from eve_arena import checkpoint
 from eve_arena.arena import Arena, ArenaState
 from eve_arena.config import ArenaConfig
-from eve_arena.errors import UserError
+from eve_arena.errors import UserError, warn
 from eve_arena.ladder import LadderState
+from eve_arena.run_lock import RunLock
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -71,37 +72,71 @@ def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
     return config, state_from_checkpoint(config, tensors, meta)
 
 
-def read_metrics(run_dir: Path, name: str = METRICS_FILE) -> list[dict]:
-    """The rows of ``metrics.jsonl`` (or another of the run's JSON-lines files)."""
+def read_metrics(run_dir: Path, name: str = METRICS_FILE, skipped: list[int] | None = None) -> list[dict]:
+    """The readable rows of ``metrics.jsonl`` (or another of the run's JSON-lines files): every
+    line that holds a JSON object with a whole-number ``generation``. The numbers of the lines
+    that do not (one cut off by a kill mid-write, a damaged one) go into ``skipped``."""
     path = run_dir / name
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
-            break  # a line cut off by a kill mid-write: everything before it is good
+            row = None
+        if isinstance(row, dict) and isinstance(row.get("generation"), int) and not isinstance(row["generation"], bool):
+            rows.append(row)
+        elif skipped is not None and line.strip():
+            skipped.append(number)
     return rows
 
 
 def _truncate_rows(run_dir: Path, generation: int) -> None:
-    """Keeps the metric and evaluation lines of generations before ``generation`` (the rest will be replayed)."""
+    """Keeps every readable metric and evaluation line of the generations before ``generation``
+    (the rest will be replayed), and says which lines it could not read and which generations
+    before the checkpoint have no row."""
     for name in (METRICS_FILE, EVAL_FILE):
         if not (run_dir / name).exists():
             continue
-        rows = [r for r in read_metrics(run_dir, name) if r["generation"] < generation]
+        skipped: list[int] = []
+        rows = [r for r in read_metrics(run_dir, name, skipped) if r["generation"] < generation]
+        if skipped:
+            warn(f"{run_dir / name}: {len(skipped)} unreadable line(s) left out (line {', '.join(map(str, skipped[:10]))}{', ...' if len(skipped) > 10 else ''}); every readable row is kept")
+        if name == METRICS_FILE:
+            missing = sorted(set(range(generation)) - {r["generation"] for r in rows})
+            if missing:
+                warn(f"{run_dir / name} has no row for {len(missing)} generation(s) before the checkpoint ({_ranges(missing)}); they are not replayed")
         tmp = run_dir / f".{name}.tmp"
         tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
         tmp.replace(run_dir / name)
 
 
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
+    spans, start = [], numbers[0]
+    for previous, current in zip(numbers, numbers[1:] + [None]):
+        if current != previous + 1:
+            spans.append(f"{start}-{previous}" if previous > start else f"{start}")
+            start = current
+    return ", ".join(spans)
+
+
 def start_run(config: ArenaConfig, run_dir: Path) -> None:
-    """Creates RUN_DIR for a new run; refuses to overwrite an existing run."""
+    """Creates RUN_DIR for a new run: a new directory, or an empty one; never one with files in it."""
+    if not str(run_dir).strip():
+        raise UserError("--out names no directory; give the run a directory of its own, e.g. --out runs/demo")
     if (run_dir / CONFIG_FILE).exists() or checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
         raise UserError(f"{run_dir} already holds a run; continue it with `eve-arena resume {run_dir}` or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(run_dir / CONFIG_FILE)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir} is a file; --out names the directory a run is written to")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise UserError(f"{run_dir} is not empty, and a run is only written to a new or empty directory (nothing in it is touched); choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config.save(run_dir / CONFIG_FILE)
+    except OSError as exc:
+        raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
 
 
 def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None) -> ArenaState:
@@ -110,14 +145,20 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
     ``stop_after`` ends the call after that many generations without finishing the run (tests
     use it to simulate a kill).
     """
+    with RunLock(run_dir):
+        return _run_locked(run_dir, generations, progress, stop_after)
+
+
+def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_after: int | None) -> ArenaState:
     config, state = load_run(run_dir)
     if generations is not None:
         if generations < 1:
             raise UserError(f"generations must be a positive integer, got {generations}")
         config = ArenaConfig.from_dict({**config.to_dict(), "generations": generations})
-        config.save(run_dir / CONFIG_FILE)
     torch.set_num_threads(config.threads)
     arena = Arena(config, state)
+    if generations is not None:  # recorded once the resumed run has been built, not before
+        config.save(run_dir / CONFIG_FILE)
     _truncate_rows(run_dir, arena.state.generation)
     total = config.generations
     bar = tqdm(total=total, initial=arena.state.generation, disable=not progress, unit="gen", dynamic_ncols=True)
