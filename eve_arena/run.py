@@ -45,7 +45,13 @@ def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dic
             tensors[f"strategy/{name}"] = value
         else:
             scalars[name] = value
-    return tensors, {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__, "ladder_names": state.ladder.names}
+    meta = {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__, "ladder_names": state.ladder.names}
+    return tensors, meta
+
+
+def run_identity(config: ArenaConfig) -> dict:
+    """What a checkpoint records of its run, so one from another run is refused (``check_fits``)."""
+    return {"population": config.population, "genome": config.genome.to_json(), "strategy": config.strategy}
 
 
 def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor], meta: dict) -> ArenaState:
@@ -67,9 +73,28 @@ def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
     """The run's config and its newest good checkpoint's state (None before the first one)."""
     config = ArenaConfig.load(run_dir / CONFIG_FILE)
     if not checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
+        rows = read_metrics(run_dir)
+        if rows:  # the state is gone, not yet to come: starting over would pass for a resume
+            raise UserError(f"{run_dir} has metrics for {len(rows)} generation(s) but no checkpoint in {run_dir / CHECKPOINT_DIR}: restore the checkpoints, or start a new run with `eve-arena tournament`")
         return config, None
-    tensors, meta, _ = checkpoint.load_latest(run_dir / CHECKPOINT_DIR)
+    tensors, meta, _ = checkpoint.load_latest(run_dir / CHECKPOINT_DIR, fits=lambda t, m: check_fits(config, t, m))
     return config, state_from_checkpoint(config, tensors, meta)
+
+
+def check_fits(config: ArenaConfig, tensors: dict, meta: dict) -> None:
+    """Refuses a checkpoint of another run: another genome, population or strategy than ``config``'s."""
+    size = config.genome.genome_size
+    champion = tensors.get("champion/genome")
+    if champion is None or tuple(champion.shape) != (size,) or tensors["hall/genomes"].shape[1:] != (size,):
+        raise UserError(f"checkpoint of generation {meta.get('generation')} holds genomes of another size than this run's {size} (another genome spec or depth)")
+    state_type = config.make_strategy().state_type
+    if meta.get("strategy_state") != state_type.__name__:
+        raise UserError(f"checkpoint of generation {meta.get('generation')} holds a {meta.get('strategy_state')} strategy state, and this run's strategy {config.strategy!r} keeps a {state_type.__name__}")
+    for key, value in (("population", config.population), ("genome", config.genome.to_json()), ("strategy", config.strategy)):
+        if key in meta and meta[key] != value:
+            raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with another {key} than config.json's")
+    if not isinstance(meta.get("generation"), int) or meta["generation"] < 0:
+        raise UserError(f"checkpoint metadata holds no generation count ({meta.get('generation')!r})")
 
 
 def read_metrics(run_dir: Path, name: str = METRICS_FILE, skipped: list[int] | None = None) -> list[dict]:
@@ -176,6 +201,7 @@ def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_aft
             generation = arena.state.generation
             if generation % config.checkpoint_every == 0 or generation == total:
                 tensors, meta = state_to_checkpoint(arena.state)
+                meta.update(run_identity(config))
                 checkpoint.save(run_dir / CHECKPOINT_DIR, generation, tensors, meta, keep=config.keep_checkpoints)
             bar.update(1)
             shown = progress_figures(metrics, shown)

@@ -96,3 +96,66 @@ def tmp_config_run(tmp_path, tiny_config):
     run_arena(run, progress=False, stop_after=2)
     assert json.loads((run / "config.json").read_text())["generations"] == 4
     return run
+
+
+def edit_meta(path, change):
+    """Rewrites a checkpoint's metadata JSON in place, leaving its recorded digest as it was."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(path), framework="pt") as f:
+        header = dict(f.metadata())
+    meta = json.loads(header["meta"])
+    change(meta)
+    header["meta"] = json.dumps(meta)
+    save_file(load_file(str(path)), str(path), metadata=header)
+
+
+def test_edited_checkpoint_metadata_is_caught_and_the_older_one_used(tmp_path, tiny_config):
+    from eve_arena import checkpoint
+
+    run = tmp_path / "run"
+    start_run(tiny_config(generations=10), run)
+    run_arena(run, progress=False)
+    newest = checkpoint.list_checkpoints(run / "checkpoints")[-1]
+    edit_meta(newest, lambda meta: meta.update(generation=20))
+    with pytest.warns(UserWarning, match="gen_000010.safetensors is damaged.*resuming from the older gen_000005"):
+        from eve_arena.run import load_run
+
+        _, state = load_run(run)
+    assert state.generation == 5
+
+
+def test_a_checkpoint_of_another_run_is_refused(tmp_path, tiny_config):
+    from eve_arena import checkpoint
+    from eve_arena.run import load_run
+
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    start_run(tiny_config(generations=5), ours)
+    run_arena(ours, progress=False)
+    start_run(tiny_config(generations=10, population=16), theirs)
+    run_arena(theirs, progress=False)
+    stranger = checkpoint.list_checkpoints(theirs / "checkpoints")[-1]
+    (ours / "checkpoints" / stranger.name).write_bytes(stranger.read_bytes())  # gen 10: newer than ours
+    with pytest.warns(UserWarning, match="another population than config.json's; resuming from the older gen_000005"):
+        _, state = load_run(ours)
+    assert state.generation == 5
+
+
+def test_a_garbage_newer_checkpoint_is_pruned_when_a_good_one_is_written(tmp_path, tiny_config):
+    from eve_arena import checkpoint
+
+    run = tmp_path / "run"
+    start_run(tiny_config(generations=10, checkpoint_every=2), run)
+    run_arena(run, progress=False, stop_after=4)
+    (run / "checkpoints" / "gen_999999.safetensors").write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="gen_999999.safetensors is damaged"):
+        run_arena(run, progress=False)
+    assert [p.name for p in checkpoint.list_checkpoints(run / "checkpoints")] == ["gen_000006.safetensors", "gen_000008.safetensors", "gen_000010.safetensors"]
+
+
+def test_deleted_checkpoints_are_not_a_silent_restart(tmp_config_run, capsys):
+    import shutil
+
+    shutil.rmtree(tmp_config_run / "checkpoints")
+    one_line_refusal(capsys, main(["resume", str(tmp_config_run), "--no-progress"]), "has metrics for 2 generation(s) but no checkpoint")
