@@ -107,4 +107,4 @@ def load_latest(directory: Path, fits=None) -> tuple[dict[str, torch.Tensor], di
         for problem in problems:
             warnings.warn(f"{problem}; resuming from the older {path.name}", stacklevel=2)
         return tensors, meta, path
-    raise UserError(f"every checkpoint in {directory} is damaged: " + "; ".join(problems))
+    raise UserError(f"no checkpoint in {directory} can be resumed: " + "; ".join(problems))

@@ -13,6 +13,7 @@ import argparse
 import ast
 import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -213,9 +214,31 @@ def _tournament(args) -> None:
     _report(run_arena(args.out, progress=not args.no_progress), args.out)
 
 
+def _announce_imports(run_dir: Path) -> None:
+    """A run directory names the code it runs: a ``module:Class`` world or baseline is imported
+    on resume and render, so say from where before importing it (run directories from elsewhere
+    can run code; docs/plugins.md)."""
+    import importlib.util
+
+    from eve_arena.config import ArenaConfig
+
+    config = ArenaConfig.load(run_dir / "config.json")
+    for name in (config.env, *config.baselines):
+        if ":" not in name:
+            continue
+        top = name.partition(":")[0].split(".")[0]
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        where = (spec.origin or ", ".join(spec.submodule_search_locations or [])) if spec else "nowhere importable"
+        print(f"eve-arena: {run_dir}/config.json names {name}; importing {top} from {where}", file=sys.stderr)
+
+
 def _resume(args) -> None:
     from eve_arena.run import run_arena
 
+    _announce_imports(args.run_dir)
     _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress), args.run_dir)
 
 
@@ -233,6 +256,7 @@ def _report(state, run_dir: Path) -> None:
 def _render(args) -> None:
     from eve_arena.render import render_run
 
+    _announce_imports(args.run_dir)
     written = render_run(args.run_dir, frames_dir=args.frames, gif=args.gif, episodes=args.episodes, seed=args.seed, opponents=args.opponents)
     for path in written[-1:]:
         print(f"wrote {len(written)} file(s), last: {path}")
@@ -274,4 +298,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # `python -m eve_arena.cli` puts the current directory first on sys.path; a run directory
+    # (or whatever else is there) must not decide what `module:Class` imports.
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        sys.path.pop(0)
     sys.exit(main())

@@ -170,6 +170,7 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
     ``stop_after`` ends the call after that many generations without finishing the run (tests
     use it to simulate a kill).
     """
+    ArenaConfig.load(run_dir / CONFIG_FILE)  # not a run directory: say so before locking anything
     with RunLock(run_dir):
         return _run_locked(run_dir, generations, progress, stop_after)
 
