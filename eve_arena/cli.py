@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
     t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champions of generations N, 2N, 4N, ... as ladder anchors; 0: only the first (default 100)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
+    t.add_argument("--generation-timeout", type=_non_negative_float, help="stop the run if one generation takes longer, in seconds; 0: no limit (default 3600)")
     t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
     t.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -194,7 +195,7 @@ def config_from_args(args: argparse.Namespace):
     fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (
         ("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"),
-        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"),
+        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"), ("generation_timeout", "generation_timeout_s"),
     ):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)

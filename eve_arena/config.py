@@ -97,6 +97,9 @@ class ArenaConfig:
     anchor_every: int = 100
     """The champions of generations a, 2a, 4a, 8a, ... (a = this; 0: only the first champion)
     are frozen as ladder anchors; the anchors' ratings never move once set."""
+    generation_timeout_s: float = 3600.0
+    """A generation still running after this many seconds (a world stuck inside ``step``) stops
+    the run with one line; its last checkpoint is kept. 0: no limit."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3
     device: str = "cpu"
@@ -118,6 +121,8 @@ class ArenaConfig:
         cores = os.cpu_count() or 1
         if self.threads > max(4 * cores, 8):
             raise UserError(f"threads must be at most {max(4 * cores, 8)} on this machine ({cores} cores), got {self.threads}")
+        if not isinstance(self.generation_timeout_s, (int, float)) or isinstance(self.generation_timeout_s, bool) or not 0 <= self.generation_timeout_s < math.inf:
+            raise UserError(f"generation timeout must be a non-negative number of seconds (0: none), got {self.generation_timeout_s!r}")
         if self.champion_by not in ("rating", "heldout"):
             raise UserError(f"champion_by must be rating or heldout, got {self.champion_by!r}")
         if not isinstance(self.heldout_pool, int) or self.heldout_pool < 0:

@@ -8,8 +8,11 @@ come out identical because each generation's randomness is derived from (seed, g
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import threading
 from pathlib import Path
 
 import torch
@@ -137,6 +140,27 @@ def _truncate_rows(run_dir: Path, generation: int) -> None:
         tmp.replace(run_dir / name)
 
 
+@contextlib.contextmanager
+def time_limit(seconds: float, message: str):
+    """Raises ``UserError(message)`` if the block runs past ``seconds`` (0: no limit). A POSIX
+    interval timer in the main thread; elsewhere (Windows, worker threads) no limit is kept."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise UserError(message)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _ranges(numbers: list[int]) -> str:
     """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
     spans, start = [], numbers[0]
@@ -192,7 +216,8 @@ def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_aft
     shown: dict = {}
     with open(run_dir / METRICS_FILE, "a") as metrics_file, open(run_dir / EVAL_FILE, "a") as eval_file:
         while arena.state.generation < total and (stop_after is None or done_here < stop_after):
-            metrics = arena.step()
+            with time_limit(config.generation_timeout_s, f"generation {arena.state.generation} ran past its {config.generation_timeout_s:g} s limit (generation_timeout_s); is the world stuck in step()? The last checkpoint is kept"):
+                metrics = arena.step()
             done_here += 1
             if arena.evaluation is not None:
                 eval_file.write(json.dumps(arena.evaluation) + "\n")

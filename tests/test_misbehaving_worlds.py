@@ -100,3 +100,18 @@ def test_a_world_that_raises_names_itself_and_the_run_resumes_once_mended(tmp_pa
     monkeypatch.setattr(Fragile, "broken", False)
     assert main(["resume", str(tmp_path / "run"), "--generations", "12", "--no-progress"]) == 0
     assert [r["generation"] for r in read_metrics(tmp_path / "run")] == list(range(12))
+
+
+class Stuck(SineArenaEnv):
+    stuck = False
+
+    def step(self, actions):
+        while Stuck.stuck and self._step == 2:
+            pass  # a world caught in its own loop: no step limit can see this
+        return super().step(actions)
+
+
+def test_a_generation_that_runs_past_its_time_limit_stops_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Stuck, "stuck", True)
+    assert tournament(tmp_path, "Stuck", "--generation-timeout", "1") == 2
+    assert "generation 0 ran past its 1 s limit (generation_timeout_s); is the world stuck in step()?" in capsys.readouterr().err
