@@ -54,7 +54,7 @@ def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dic
 
 def run_identity(config: ArenaConfig) -> dict:
     """What a checkpoint records of its run, so one from another run is refused (``check_fits``)."""
-    return {"population": config.population, "genome": config.genome.to_json(), "strategy": config.strategy}
+    return {"population": config.population, "seed": config.seed, "genome": config.genome.to_json(), "strategy": config.strategy}
 
 
 def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor], meta: dict) -> ArenaState:
@@ -85,7 +85,9 @@ def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
 
 
 def check_fits(config: ArenaConfig, tensors: dict, meta: dict) -> None:
-    """Refuses a checkpoint of another run: another genome, population or strategy than ``config``'s."""
+    """Refuses a checkpoint of another run: another genome, population, seed or strategy than
+    ``config``'s (config.json was edited, or the file came from elsewhere): the checkpoint wins
+    nothing and the run never changes without a word."""
     size = config.genome.genome_size
     champion = tensors.get("champion/genome")
     if champion is None or tuple(champion.shape) != (size,) or tensors["hall/genomes"].shape[1:] != (size,):
@@ -93,7 +95,7 @@ def check_fits(config: ArenaConfig, tensors: dict, meta: dict) -> None:
     state_type = config.make_strategy().state_type
     if meta.get("strategy_state") != state_type.__name__:
         raise UserError(f"checkpoint of generation {meta.get('generation')} holds a {meta.get('strategy_state')} strategy state, and this run's strategy {config.strategy!r} keeps a {state_type.__name__}")
-    for key, value in (("population", config.population), ("genome", config.genome.to_json()), ("strategy", config.strategy)):
+    for key, value in (("population", config.population), ("seed", config.seed), ("genome", config.genome.to_json()), ("strategy", config.strategy)):
         if key in meta and meta[key] != value:
             raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with another {key} than config.json's")
     if not isinstance(meta.get("generation"), int) or meta["generation"] < 0:

@@ -109,12 +109,15 @@ def damage(run, how: str):
     elif how == "population edited":
         data["population"] = 8
         config.write_text(json.dumps(data))
+    elif how == "seed edited":
+        data["seed"] = 7
+        config.write_text(json.dumps(data))
     else:
         raise ValueError(how)
 
 
 DAMAGES = ["config is a list", "config is not json", "config depth 0 against depth 1 checkpoints", "target is not numbers", "unknown config field",
-           "bad device in config", "every checkpoint garbage", "checkpoints deleted", "population edited"]
+           "bad device in config", "every checkpoint garbage", "checkpoints deleted", "population edited", "seed edited"]
 
 
 @pytest.mark.parametrize("how", DAMAGES)
