@@ -13,6 +13,7 @@ import argparse
 import ast
 import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -47,6 +48,13 @@ _non_negative_int = _checked(int, lambda v: v >= 0, "a non-negative integer")
 _non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a finite non-negative number")
 
 
+def _directory(text: str) -> Path:
+    # Path("") is ".": an empty --out would put the run in the current directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a directory, got {text!r}")
+    return Path(text)
+
+
 def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(s) for s in text.split(","))
@@ -78,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments")
-    t.add_argument("--out", type=Path, required=True, help="run directory to create (config, checkpoints, metrics, plots)")
+    t.add_argument("--out", type=_directory, required=True, help="run directory to create (config, checkpoints, metrics, plots)")
     t.add_argument("--env", help="registered environment id (see `eve-arena envs`); default eve_arena/toy_quadratic-v0")
     t.add_argument("--population", type=_positive_int, help="genomes per generation (default 64)")
     t.add_argument("--generations", type=_positive_int, help="generations to run (default 1000)")
@@ -118,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
     t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champions of generations N, 2N, 4N, ... as ladder anchors; 0: only the first (default 100)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
+    t.add_argument("--generation-timeout", type=_non_negative_float, help="stop the run if one generation takes longer, in seconds; 0: no limit (default 3600)")
     t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
     t.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -186,7 +195,7 @@ def config_from_args(args: argparse.Namespace):
     fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (
         ("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"),
-        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"),
+        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"), ("generation_timeout", "generation_timeout_s"),
     ):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)
@@ -206,9 +215,31 @@ def _tournament(args) -> None:
     _report(run_arena(args.out, progress=not args.no_progress), args.out)
 
 
+def _announce_imports(run_dir: Path) -> None:
+    """A run directory names the code it runs: a ``module:Class`` world or baseline is imported
+    on resume and render, so say from where before importing it (run directories from elsewhere
+    can run code; docs/plugins.md)."""
+    import importlib.util
+
+    from eve_arena.config import ArenaConfig
+
+    config = ArenaConfig.load(run_dir / "config.json")
+    for name in (config.env, *config.baselines):
+        if ":" not in name:
+            continue
+        top = name.partition(":")[0].split(".")[0]
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        where = (spec.origin or ", ".join(spec.submodule_search_locations or [])) if spec else "nowhere importable"
+        print(f"eve-arena: {run_dir}/config.json names {name}; importing {top} from {where}", file=sys.stderr)
+
+
 def _resume(args) -> None:
     from eve_arena.run import run_arena
 
+    _announce_imports(args.run_dir)
     _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress), args.run_dir)
 
 
@@ -226,6 +257,7 @@ def _report(state, run_dir: Path) -> None:
 def _render(args) -> None:
     from eve_arena.render import render_run
 
+    _announce_imports(args.run_dir)
     written = render_run(args.run_dir, frames_dir=args.frames, gif=args.gif, episodes=args.episodes, seed=args.seed, opponents=args.opponents)
     for path in written[-1:]:
         print(f"wrote {len(written)} file(s), last: {path}")
@@ -267,4 +299,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # `python -m eve_arena.cli` puts the current directory first on sys.path; a run directory
+    # (or whatever else is there) must not decide what `module:Class` imports.
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        sys.path.pop(0)
     sys.exit(main())

@@ -7,14 +7,56 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import os
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import torch
 
 from eve_arena.envs import DEFAULT_ENV, ENV_DEFAULTS
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
 from eve_arena.strategies import STRATEGIES
 from eve_arena.tournament import TournamentConfig
+
+
+def _check_device(device) -> None:
+    """A torch device this machine has: cpu, cuda[:n] with a CUDA build and a GPU, mps on Apple silicon."""
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError, ValueError):
+        raise UserError(f"device must be cpu, cuda or mps, got {device!r}") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        build = "this torch is a CPU build" if torch.version.cuda is None else "no CUDA GPU is visible"
+        raise UserError(f"device {device!r}: {build} (torch {torch.__version__}); use --device cpu")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise UserError(f"device {device!r}: MPS is not available here; use --device cpu")
+    if kind not in ("cpu", "cuda", "mps"):
+        raise UserError(f"device must be cpu, cuda or mps, got {device!r}")
+
+
+def _is_a(value, hint) -> bool:
+    """Whether a setting's value fits its declared type (an int is a float, a bool is neither)."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return True
+        if option is bool and isinstance(value, bool):
+            return True
+        if option in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool) and (option is float or isinstance(value, int)):
+            return option is int or math.isfinite(value)
+        if option is str and isinstance(value, str):
+            return True
+    return False
+
+
+def _describe_type(hint) -> str:
+    names = {int: "a whole number", float: "a finite number", str: "a string", bool: "true or false", type(None): "null"}
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return " or ".join(names.get(o, str(o)) for o in options)
 
 
 @dataclass(frozen=True)
@@ -55,6 +97,9 @@ class ArenaConfig:
     anchor_every: int = 100
     """The champions of generations a, 2a, 4a, 8a, ... (a = this; 0: only the first champion)
     are frozen as ladder anchors; the anchors' ratings never move once set."""
+    generation_timeout_s: float = 3600.0
+    """A generation still running after this many seconds (a world stuck inside ``step``) stops
+    the run with one line; its last checkpoint is kept. 0: no limit."""
     checkpoint_every: int = 25
     keep_checkpoints: int = 3
     device: str = "cpu"
@@ -72,6 +117,12 @@ class ArenaConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{name.replace('_', ' ')} must be a positive integer, got {value!r}")
+        _check_device(self.device)
+        cores = os.cpu_count() or 1
+        if self.threads > max(4 * cores, 8):
+            raise UserError(f"threads must be at most {max(4 * cores, 8)} on this machine ({cores} cores), got {self.threads}")
+        if not isinstance(self.generation_timeout_s, (int, float)) or isinstance(self.generation_timeout_s, bool) or not 0 <= self.generation_timeout_s < math.inf:
+            raise UserError(f"generation timeout must be a non-negative number of seconds (0: none), got {self.generation_timeout_s!r}")
         if self.champion_by not in ("rating", "heldout"):
             raise UserError(f"champion_by must be rating or heldout, got {self.champion_by!r}")
         if not isinstance(self.heldout_pool, int) or self.heldout_pool < 0:
@@ -85,11 +136,22 @@ class ArenaConfig:
         if self.strategy not in STRATEGIES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         self.tournament.validate(self.population)
+        self._check_memory()
         strategy = self.make_strategy()  # validates the strategy's settings now, before any work
         if getattr(strategy, "reproduction", "copy") == "self" and self.genome.self_build == "off":
             raise UserError("reproduction=self needs a genome that builds itself: set the genome's self_build to quine or residual (--self-build)")
         if self.genome.residual == "parent" and not hasattr(strategy, "reproduction"):
             raise UserError(f"residual=parent takes each child's base from its parent, and strategy {self.strategy!r} has no parents: use --strategy ga or residual=seed")
+
+    def _check_memory(self) -> None:
+        """A population that cannot fit in this machine's memory is refused before it is drawn."""
+        batch = int(self.env_kwargs.get("batch_size", 256)) if isinstance(self.env_kwargs.get("batch_size", 256), int) else 256
+        widths = sum(self.genome.target)
+        # Genomes (and the strategy's copies), developed nets, and one batched forward pass.
+        need = 4 * self.population * (4 * self.genome.genome_size + 2 * self.genome.target_size + batch * widths)
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") if hasattr(os, "sysconf") else None
+        if have and need > have:
+            raise UserError(f"a population of {self.population:,} needs about {need / 2**30:.1f} GiB for its genomes, nets and one match, and this machine has {have / 2**30:.1f} GiB; lower --population")
 
     @classmethod
     def for_env(cls, env: str = DEFAULT_ENV, **overrides) -> "ArenaConfig":
@@ -101,11 +163,16 @@ class ArenaConfig:
         return cls(**fields)
 
     def make_strategy(self):
-        known = {f.name for f in dataclasses.fields(STRATEGIES[self.strategy])}
+        cls = STRATEGIES[self.strategy]
+        known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(self.strategy_kwargs) - known
         if unknown:
             raise UserError(f"unknown settings {sorted(unknown)} for strategy {self.strategy!r}; known: {sorted(known)}")
-        return STRATEGIES[self.strategy](**self.strategy_kwargs)
+        hints = typing.get_type_hints(cls)
+        for name, value in self.strategy_kwargs.items():
+            if not _is_a(value, hints[name]):
+                raise UserError(f"strategy {self.strategy!r} setting {name} must be {_describe_type(hints[name])}, got {value!r}")
+        return cls(**self.strategy_kwargs)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -131,6 +198,11 @@ class ArenaConfig:
             raise UserError(f"{path} not found: is {path.parent} a run directory made by `eve-arena tournament`?")
         try:
             data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{path} is not valid JSON ({exc}); restore it from a backup or start a new run") from exc
-        return cls.from_dict(data)
+        if not isinstance(data, dict):
+            raise UserError(f"{path} holds a {type(data).__name__}, not a run's settings; restore it from a backup or start a new run")
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise UserError(f"{path} does not describe a run ({type(exc).__name__}: {exc}); restore it from a backup or start a new run") from exc

@@ -1,4 +1,12 @@
-"""One match: an episode of a PettingZoo ParallelEnv played by a roster of controllers."""
+"""One match: an episode of a PettingZoo ParallelEnv played by a roster of controllers.
+
+The world is held to its contract at every step, cheaply: an exception it raises, a NaN or
+infinite observation, a reward for an agent it does not have, no reward for a live agent, a
+reward that is not a finite number, or an episode that has not ended after
+``MAX_EPISODE_STEPS`` stops the match with a ``UserError`` naming the world, the step and the
+episode's seed. The run stops there too; its directory keeps the last checkpoint and resumes
+once the world is mended.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,9 @@ import numpy as np
 
 from eve_arena.agents.base import Controller
 from eve_arena.errors import UserError
+
+MAX_EPISODE_STEPS = 10_000
+"""An episode still running after this many steps is a world that never ends its episodes."""
 
 
 @dataclass
@@ -70,8 +81,12 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
     info_sums: dict[str, np.ndarray] = {}
     steps = 0
     log = EpisodeLog([], {}, []) if keep_steps or on_step is not None else None
-    observations, _ = env.reset(seed=seed, options=options)
+    where = f"{_world_name(env)} (episode seed {seed})"
+    observations, _ = _world_call(env.reset, f"{where}: reset()", seed=seed, options=options)
+    _check_observations(observations, f"{where}: reset()")
     while env.agents:
+        if steps >= MAX_EPISODE_STEPS:
+            raise UserError(f"{where}: the episode has not ended after {MAX_EPISODE_STEPS} steps; end it with truncations (a step limit such as max_cycles)")
         phase = _world_phase(env) if log is not None else None
         actions = {}
         for controller, agents in blocks:
@@ -80,8 +95,9 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
                 acted = list(controller.act([observations[a] for a in live], env.action_space(live[0])))
                 _check_actions(controller, live, acted, env)
                 actions.update(zip(live, acted))
-        observations, rewards, _, _, infos = env.step(actions)
+        observations, rewards, _, _, infos = _world_call(env.step, f"{where}: step {steps + 1}", actions)
         steps += 1
+        _check_step(observations, rewards, actions, index, f"{where}: step {steps}")
         for agent, reward in rewards.items():
             returns[index[agent]] += reward
         step_infos: dict[str, np.ndarray] = {}
@@ -97,6 +113,46 @@ def play_match(env, roster: list[Controller], seed: int | None = None, options: 
                 on_step(log)
     info_sums.pop("phase", None)  # a label of the step, not a score to average
     return MatchResult(returns, invalid, {k: v / max(steps, 1) for k, v in info_sums.items()}, log if keep_steps else None)
+
+
+def _world_name(env) -> str:
+    metadata = getattr(env, "metadata", None) or {}
+    return str(metadata.get("name") or type(getattr(env, "unwrapped", env)).__name__)
+
+
+def _world_call(call, what: str, *args, **kwargs):
+    """The world's reset or step; whatever it raises comes back as one line that says where."""
+    try:
+        return call(*args, **kwargs)
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(f"{what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _check_observations(observations: dict, what: str) -> None:
+    seen: set[int] = set()
+    for agent, observation in observations.items():
+        for part in observation.values() if isinstance(observation, dict) else (observation,):
+            if id(part) in seen:  # worlds often hand every agent the same arrays
+                continue
+            seen.add(id(part))
+            values = np.asarray(part)
+            if values.dtype.kind in "fc" and not np.isfinite(values).all():
+                raise UserError(f"{what} gave {agent!r} an observation with NaN or infinite values; a net cannot read them: mend the world (or clip its observations)")
+
+
+def _check_step(observations: dict, rewards: dict, actions: dict, index: dict, what: str) -> None:
+    unknown = [a for a in rewards if a not in index]
+    if unknown:
+        raise UserError(f"{what} gave a reward to {unknown}, which are not agents of the world (its possible_agents: {list(index)})")
+    missing = [a for a in actions if a not in rewards]
+    if missing:
+        raise UserError(f"{what} gave no reward to {missing}; every agent that acted needs one")
+    for agent, reward in rewards.items():
+        if not numeric(reward) or not np.isfinite(reward):
+            raise UserError(f"{what} gave {agent!r} the reward {reward!r}; rewards must be finite numbers (the tournament ranks agents by them)")
+    _check_observations(observations, what)
 
 
 def _log_step(log: EpisodeLog, rewards: dict, step_infos: dict, phase: float | None, index: dict, n: int) -> None:

@@ -8,8 +8,11 @@ come out identical because each generation's randomness is derived from (seed, g
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import threading
 from pathlib import Path
 
 import torch
@@ -19,8 +22,9 @@ from tqdm import tqdm
 from eve_arena import checkpoint
 from eve_arena.arena import Arena, ArenaState
 from eve_arena.config import ArenaConfig
-from eve_arena.errors import UserError
+from eve_arena.errors import UserError, warn
 from eve_arena.ladder import LadderState
+from eve_arena.run_lock import RunLock
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -44,7 +48,13 @@ def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dic
             tensors[f"strategy/{name}"] = value
         else:
             scalars[name] = value
-    return tensors, {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__, "ladder_names": state.ladder.names}
+    meta = {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__, "ladder_names": state.ladder.names}
+    return tensors, meta
+
+
+def run_identity(config: ArenaConfig) -> dict:
+    """What a checkpoint records of its run, so one from another run is refused (``check_fits``)."""
+    return {"population": config.population, "seed": config.seed, "genome": config.genome.to_json(), "strategy": config.strategy}
 
 
 def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor], meta: dict) -> ArenaState:
@@ -66,42 +76,118 @@ def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
     """The run's config and its newest good checkpoint's state (None before the first one)."""
     config = ArenaConfig.load(run_dir / CONFIG_FILE)
     if not checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
+        rows = read_metrics(run_dir)
+        if rows:  # the state is gone, not yet to come: starting over would pass for a resume
+            raise UserError(f"{run_dir} has metrics for {len(rows)} generation(s) but no checkpoint in {run_dir / CHECKPOINT_DIR}: restore the checkpoints, or start a new run with `eve-arena tournament`")
         return config, None
-    tensors, meta, _ = checkpoint.load_latest(run_dir / CHECKPOINT_DIR)
+    tensors, meta, _ = checkpoint.load_latest(run_dir / CHECKPOINT_DIR, fits=lambda t, m: check_fits(config, t, m))
     return config, state_from_checkpoint(config, tensors, meta)
 
 
-def read_metrics(run_dir: Path, name: str = METRICS_FILE) -> list[dict]:
-    """The rows of ``metrics.jsonl`` (or another of the run's JSON-lines files)."""
+def check_fits(config: ArenaConfig, tensors: dict, meta: dict) -> None:
+    """Refuses a checkpoint of another run: another genome, population, seed or strategy than
+    ``config``'s (config.json was edited, or the file came from elsewhere): the checkpoint wins
+    nothing and the run never changes without a word."""
+    size = config.genome.genome_size
+    champion = tensors.get("champion/genome")
+    if champion is None or tuple(champion.shape) != (size,) or tensors["hall/genomes"].shape[1:] != (size,):
+        raise UserError(f"checkpoint of generation {meta.get('generation')} holds genomes of another size than this run's {size} (another genome spec or depth)")
+    state_type = config.make_strategy().state_type
+    if meta.get("strategy_state") != state_type.__name__:
+        raise UserError(f"checkpoint of generation {meta.get('generation')} holds a {meta.get('strategy_state')} strategy state, and this run's strategy {config.strategy!r} keeps a {state_type.__name__}")
+    for key, value in (("population", config.population), ("seed", config.seed), ("genome", config.genome.to_json()), ("strategy", config.strategy)):
+        if key in meta and meta[key] != value:
+            raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with another {key} than config.json's")
+    if not isinstance(meta.get("generation"), int) or meta["generation"] < 0:
+        raise UserError(f"checkpoint metadata holds no generation count ({meta.get('generation')!r})")
+
+
+def read_metrics(run_dir: Path, name: str = METRICS_FILE, skipped: list[int] | None = None) -> list[dict]:
+    """The readable rows of ``metrics.jsonl`` (or another of the run's JSON-lines files): every
+    line that holds a JSON object with a whole-number ``generation``. The numbers of the lines
+    that do not (one cut off by a kill mid-write, a damaged one) go into ``skipped``."""
     path = run_dir / name
     if not path.exists():
         return []
     rows = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
-            break  # a line cut off by a kill mid-write: everything before it is good
+            row = None
+        if isinstance(row, dict) and isinstance(row.get("generation"), int) and not isinstance(row["generation"], bool):
+            rows.append(row)
+        elif skipped is not None and line.strip():
+            skipped.append(number)
     return rows
 
 
 def _truncate_rows(run_dir: Path, generation: int) -> None:
-    """Keeps the metric and evaluation lines of generations before ``generation`` (the rest will be replayed)."""
+    """Keeps every readable metric and evaluation line of the generations before ``generation``
+    (the rest will be replayed), and says which lines it could not read and which generations
+    before the checkpoint have no row."""
     for name in (METRICS_FILE, EVAL_FILE):
         if not (run_dir / name).exists():
             continue
-        rows = [r for r in read_metrics(run_dir, name) if r["generation"] < generation]
+        skipped: list[int] = []
+        rows = [r for r in read_metrics(run_dir, name, skipped) if r["generation"] < generation]
+        if skipped:
+            warn(f"{run_dir / name}: {len(skipped)} unreadable line(s) left out (line {', '.join(map(str, skipped[:10]))}{', ...' if len(skipped) > 10 else ''}); every readable row is kept")
+        if name == METRICS_FILE:
+            missing = sorted(set(range(generation)) - {r["generation"] for r in rows})
+            if missing:
+                warn(f"{run_dir / name} has no row for {len(missing)} generation(s) before the checkpoint ({_ranges(missing)}); they are not replayed")
         tmp = run_dir / f".{name}.tmp"
         tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
         tmp.replace(run_dir / name)
 
 
+@contextlib.contextmanager
+def time_limit(seconds: float, message: str):
+    """Raises ``UserError(message)`` if the block runs past ``seconds`` (0: no limit). A POSIX
+    interval timer in the main thread; elsewhere (Windows, worker threads) no limit is kept."""
+    usable = seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise UserError(message)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3, 7"``."""
+    spans, start = [], numbers[0]
+    for previous, current in zip(numbers, numbers[1:] + [None]):
+        if current != previous + 1:
+            spans.append(f"{start}-{previous}" if previous > start else f"{start}")
+            start = current
+    return ", ".join(spans)
+
+
 def start_run(config: ArenaConfig, run_dir: Path) -> None:
-    """Creates RUN_DIR for a new run; refuses to overwrite an existing run."""
+    """Creates RUN_DIR for a new run: a new directory, or an empty one; never one with files in it."""
+    if not str(run_dir).strip():
+        raise UserError("--out names no directory; give the run a directory of its own, e.g. --out runs/demo")
     if (run_dir / CONFIG_FILE).exists() or checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
         raise UserError(f"{run_dir} already holds a run; continue it with `eve-arena resume {run_dir}` or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    config.save(run_dir / CONFIG_FILE)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"{run_dir} is a file; --out names the directory a run is written to")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise UserError(f"{run_dir} is not empty, and a run is only written to a new or empty directory (nothing in it is touched); choose another --out")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config.save(run_dir / CONFIG_FILE)
+    except OSError as exc:
+        raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
 
 
 def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None) -> ArenaState:
@@ -110,14 +196,21 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
     ``stop_after`` ends the call after that many generations without finishing the run (tests
     use it to simulate a kill).
     """
+    ArenaConfig.load(run_dir / CONFIG_FILE)  # not a run directory: say so before locking anything
+    with RunLock(run_dir):
+        return _run_locked(run_dir, generations, progress, stop_after)
+
+
+def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_after: int | None) -> ArenaState:
     config, state = load_run(run_dir)
     if generations is not None:
         if generations < 1:
             raise UserError(f"generations must be a positive integer, got {generations}")
         config = ArenaConfig.from_dict({**config.to_dict(), "generations": generations})
-        config.save(run_dir / CONFIG_FILE)
     torch.set_num_threads(config.threads)
     arena = Arena(config, state)
+    if generations is not None:  # recorded once the resumed run has been built, not before
+        config.save(run_dir / CONFIG_FILE)
     _truncate_rows(run_dir, arena.state.generation)
     total = config.generations
     bar = tqdm(total=total, initial=arena.state.generation, disable=not progress, unit="gen", dynamic_ncols=True)
@@ -125,7 +218,8 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
     shown: dict = {}
     with open(run_dir / METRICS_FILE, "a") as metrics_file, open(run_dir / EVAL_FILE, "a") as eval_file:
         while arena.state.generation < total and (stop_after is None or done_here < stop_after):
-            metrics = arena.step()
+            with time_limit(config.generation_timeout_s, f"generation {arena.state.generation} ran past its {config.generation_timeout_s:g} s limit (generation_timeout_s); is the world stuck in step()? The last checkpoint is kept"):
+                metrics = arena.step()
             done_here += 1
             if arena.evaluation is not None:
                 eval_file.write(json.dumps(arena.evaluation) + "\n")
@@ -135,6 +229,7 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
             generation = arena.state.generation
             if generation % config.checkpoint_every == 0 or generation == total:
                 tensors, meta = state_to_checkpoint(arena.state)
+                meta.update(run_identity(config))
                 checkpoint.save(run_dir / CHECKPOINT_DIR, generation, tensors, meta, keep=config.keep_checkpoints)
             bar.update(1)
             shown = progress_figures(metrics, shown)

@@ -147,7 +147,7 @@ def test_truncated_checkpoint_alone_is_a_clear_error(tmp_path, tiny_config):
     run_arena(run, progress=False)
     only = checkpoint.list_checkpoints(run / CHECKPOINT_DIR)[-1]
     only.write_bytes(only.read_bytes()[:100])
-    with pytest.raises(UserError, match="every checkpoint in .* is damaged"):
+    with pytest.raises(UserError, match="no checkpoint in .* can be resumed"):
         load_run(run)
 
 

@@ -1,7 +1,9 @@
 """The command line as a user meets it: one-line errors, nothing lost, every subcommand runs."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +14,14 @@ CLI = [sys.executable, "-m", "eve_arena.cli"]
 TINY = ["--population", "8", "--generations", "6", "--batch-size", "16", "--steps", "2", "--checkpoint-every", "3", "--hall-every", "2", "--no-progress"]
 
 
+# `python -m eve_arena.cli` does not import from the current directory (a run directory must not
+# decide what module:Class imports), so the tests' plug-ins are put on PYTHONPATH, as a user would.
+REPO = str(Path(__file__).resolve().parents[1])
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))}
+
+
 def run_cli(*args, check_ok=False):
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, env=ENV)
     if check_ok:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -98,3 +106,21 @@ def test_a_worlds_defaults_reach_the_run_and_user_options_override_them(tmp_path
     assert config.strategy_kwargs == {"optimizer": "adam", "center_lr": 0.006, "stdev": 0.04, "stdev_lr": 0.09, "center_lr_decay": 0.99985} and config.threads == 2
     other = config_from_args(build_parser().parse_args(["tournament", "--out", str(tmp_path), "--env", "eve_arena/mnist-v0", "--strategy", "ga", "--population", "32"]))
     assert (other.strategy, other.strategy_kwargs, other.population, other.champion_by) == ("ga", {}, 32, "heldout")
+
+
+def test_python_m_does_not_import_from_the_current_directory(tmp_path):
+    """A module planted in the working directory (a run directory, say) is not what module:Class imports."""
+    (tmp_path / "planted.py").write_text("raise SystemExit('planted code ran')\n")
+    proc = subprocess.run([*CLI, "tournament", "--out", str(tmp_path / "run"), "--env", "planted:World", *TINY], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 2 and "planted code ran" not in proc.stderr + proc.stdout
+    assert "cannot import 'planted'" in proc.stderr
+
+
+def test_resume_says_where_a_plug_in_comes_from(tmp_path):
+    run = tmp_path / "run"
+    example = Path(REPO) / "examples" / "sine_arena"
+    env = {**ENV, "PYTHONPATH": os.pathsep.join([str(example), ENV["PYTHONPATH"]])}
+    subprocess.run([*CLI, "tournament", "--out", str(run), "--env", "sine_arena.env:SineArenaEnv", *TINY], check=True, capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run([*CLI, "resume", str(run), "--generations", "7", "--no-progress"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"config.json names sine_arena.env:SineArenaEnv; importing sine_arena from {example / 'sine_arena' / '__init__.py'}" in proc.stderr

@@ -74,8 +74,8 @@ def load_baseline(name: str, env, seed: int):
         module_name, _, attr = name.partition(":")
         try:
             factory = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise UserError(f"cannot load agent {name!r}: {exc}; give a built-in ({', '.join(BASELINES)}) or an importable module:Class") from exc
+        except Exception as exc:  # not found, or the user's module failed while importing
+            raise UserError(f"cannot load agent {name!r}: {type(exc).__name__}: {exc}; give a built-in ({', '.join(BASELINES)}) or an importable module:Class") from exc
     else:
         raise UserError(f"unknown baseline {name!r}; choose one of {', '.join(BASELINES)} or give module:Class")
     agent = factory(env=env, seed=seed)

@@ -43,6 +43,8 @@ def load_path(env_id: str):
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         raise UserError(f"cannot import {module_name!r} for environment {env_id!r} ({exc}); is the package installed, or on PYTHONPATH?") from exc
+    except Exception as exc:  # the user's module failed while importing (a syntax error, an exception)
+        raise UserError(f"importing {module_name!r} for environment {env_id!r} failed: {type(exc).__name__}: {exc}") from exc
     builder = getattr(module, attribute, None)
     if not callable(builder):
         raise UserError(f"{module_name!r} has no callable {attribute!r}: name a ParallelEnv class or a function that returns one, as module:Name")
