@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from results_io import write_atomic  # scripts/results_io.py
+from results_io import provenance, write_atomic  # scripts/results_io.py
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
@@ -333,7 +333,7 @@ if __name__ == "__main__":
     lines.append(f"{meta['device']} ({meta['device_name']}), torch {meta['torch']}, torch threads: {meta['threads']}, load average {meta['loadavg_start'][0]:.2f} at start, {meta['loadavg_end'][0]:.2f} at end; {meta['wall_s']:.0f} s in all.")
     if dropped:
         lines.append(f"ArenaConfig has no field(s) {', '.join(dropped)}: dropped from the tournament config.")
-    lines.append(f"Made by `{meta['command']}`.")
+    lines.append(f"Made by `{meta['command']}` ({provenance().split(';')[0]}).")
     table = "\n".join(lines)
     line = json.dumps(results)
     print(table)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from results_io import write_atomic, write_csv  # scripts/results_io.py
+from results_io import provenance, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.config import ArenaConfig
 from eve_arena.run import read_metrics, run_arena, start_run
@@ -65,6 +65,6 @@ if __name__ == "__main__":
         lines.append("")
         lines.append(f"Default runs: median champion held-out MSE {np.median(mses):.3f} (max {mses.max():.3f}); {int((mses <= 2.0).sum())} of {len(mses)} at or below 2.0.")
     lines.append("")
-    lines.append("Made by `python scripts/toy_evolution.py " + " ".join(f"--seeds {' '.join(map(str, args.seeds))}".split()) + f" --long-population {args.long_population} --long-generations {args.long_generations}`.")
+    lines.append("Made by `python scripts/toy_evolution.py " + " ".join(f"--seeds {' '.join(map(str, args.seeds))}".split()) + f" --long-population {args.long_population} --long-generations {args.long_generations}` ({provenance().split(';')[0]}).")
     write_atomic(str(args.out / "toy_evolution.md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
