@@ -172,15 +172,8 @@ class Arena:
         return generation == 0 or done % self.config.eval_every == 0 or done == self.config.generations or self._anchor_due(generation)
 
     def _anchor_due(self, generation: int) -> bool:
-        """The first champion, then those of generations a, 2a, 4a, 8a, ... (a = ``anchor_every``):
-        rungs are dense while champions change fast, and the ladder's cost grows with the log of the run."""
-        every, done = self.config.anchor_every, generation + 1
-        if generation == 0:
-            return True
-        if not every or done % every:
-            return False
-        doublings = done // every
-        return doublings & (doublings - 1) == 0
+        """The first champion, then one every ``anchor_every`` generations."""
+        return generation == 0 or bool(self.config.anchor_every and (generation + 1) % self.config.anchor_every == 0)
 
     def field(self) -> dict:
         """The reference agents every champion is evaluated against, by name: ``factory(size, seed)``."""
@@ -209,10 +202,11 @@ class Arena:
                 continue
             played = play_field(self.env, world_seats, lambda size, name=name: field[name](size, 0), {a: players[a] for a in anchors.names}, episodes, generation)
             anchors = ladder.freeze(anchors, name, ladder.rate_contender(anchors, played))
-        results = play_field(self.env, world_seats, self._genome_player(champion, "champion"), {a: players[a] for a in anchors.names}, episodes, generation)
+        rungs = ladder.rungs(anchors, list(field), self.config.anchor_window)
+        results = play_field(self.env, world_seats, self._genome_player(champion, "champion"), {a: players[a] for a in rungs}, episodes, generation)
         mu, sigma = ladder.rate_contender(anchors, results)
         metrics = summary_metrics(results, list(field))
-        metrics.update({"ladder/mu": mu, "ladder/sigma": sigma, "ladder/rating": mu, "ladder/anchors": len(anchors.names)})
+        metrics.update({"ladder/mu": mu, "ladder/sigma": sigma, "ladder/rating": mu, "ladder/anchors": len(anchors.names), "ladder/rungs": len(rungs)})
         record = {
             "generation": generation, "metrics": metrics, "anchors": anchors.ratings(),
             "field": {name: {"seeds": r.seeds, "returns": r.returns.tolist(), "episodes": r.episodes} for name, r in results.items()},

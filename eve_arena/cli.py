@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
     t.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
     t.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
-    t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champions of generations N, 2N, 4N, ... as ladder anchors; 0: only the first (default 100)")
+    t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 100)")
+    t.add_argument("--anchor-window", type=_non_negative_int, help="rate champions against the newest N frozen champions besides the fixed field (default 6)")
     t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
     t.add_argument("--generation-timeout", type=_non_negative_float, help="stop the run if one generation takes longer, in seconds; 0: no limit (default 3600)")
     t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
@@ -195,7 +196,7 @@ def config_from_args(args: argparse.Namespace):
     fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (
         ("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"),
-        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"), ("generation_timeout", "generation_timeout_s"),
+        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"), ("anchor_window", "anchor_window"), ("generation_timeout", "generation_timeout_s"),
     ):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)

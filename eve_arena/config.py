@@ -95,8 +95,10 @@ class ArenaConfig:
     eval_episodes: int = 8
     """Evaluation episodes against each anchor, on seeds no training match uses."""
     anchor_every: int = 100
-    """The champions of generations a, 2a, 4a, 8a, ... (a = this; 0: only the first champion)
-    are frozen as ladder anchors; the anchors' ratings never move once set."""
+    """Every this many generations the champion is frozen as a ladder anchor (0: only the first
+    champion); the anchors' ratings never move once set."""
+    anchor_window: int = 6
+    """A champion is rated against the fixed field and the newest this many frozen champions."""
     generation_timeout_s: float = 3600.0
     """A generation still running after this many seconds (a world stuck inside ``step``) stops
     the run with one line; its last checkpoint is kept. 0: no limit."""
@@ -127,6 +129,8 @@ class ArenaConfig:
             raise UserError(f"champion_by must be rating or heldout, got {self.champion_by!r}")
         if not isinstance(self.heldout_pool, int) or self.heldout_pool < 0:
             raise UserError(f"heldout pool must be a non-negative integer, got {self.heldout_pool!r}")
+        if not isinstance(self.anchor_window, int) or isinstance(self.anchor_window, bool) or self.anchor_window < 0:
+            raise UserError(f"anchor_window must be a non-negative integer, got {self.anchor_window!r}")
         if not isinstance(self.anchor_every, int) or isinstance(self.anchor_every, bool) or self.anchor_every < 0:
             raise UserError(f"anchor_every must be a non-negative integer, got {self.anchor_every!r}")
         if self.io not in ("auto", "rows", "vector"):

@@ -8,10 +8,13 @@ A rising ladder rating means the champion got better, not that its field got wor
 
 The anchors, in the order they are frozen: the ``random`` agent, pinned at the model's prior
 (mu 25, sigma 25/3) as the scale's fixed point; the ``constant`` agent and any ``--baseline``,
-each rated against the anchors before it; the first champion (``g0``); and then the champions of
-generations a, 2a, 4a, ... (``a = anchor_every``: ``g99``, ``g199``, ``g399``, ...), so the ladder
-keeps rungs above a random start while its cost grows with the log of the run. A contender's rating starts from the prior and is updated by each evaluation episode
-(``evaluator.play_field``) against each anchor, the anchors' ratings held fixed.
+each rated against the anchors before it; the first champion (``g0``); and then the champion
+every ``anchor_every`` generations (``g99``, ``g199``, ...), so the ladder keeps rungs above a
+random start. A contender's rating starts from the prior and is updated by each evaluation
+episode (``evaluator.play_field``) against the fixed field and the newest ``anchor_window``
+frozen champions (``rungs``), the anchors' ratings held fixed: once the window is full, every
+evaluation plays the same number of games, so the prior pulls each alike, and its cost does
+not grow with the run.
 
 The ladder rating is the contender's mu, its estimated skill. Not the ordinal mu - 3 sigma the
 tournament selects on: sigma shrinks with every game, so the ordinal of a player who never
@@ -61,6 +64,13 @@ def rate_contender(state: LadderState, results: dict[str, FieldResult]) -> tuple
             new_mu, new_sigma = ratings.rate_match(pool_mu, pool_sigma, np.arange(seats), scores)
             mu, sigma = new_mu[:1], new_sigma[:1]
     return float(mu[0]), float(sigma[0])
+
+
+def rungs(state: LadderState, field: list[str], window: int) -> list[str]:
+    """The anchors a contender plays: the fixed field and the newest ``window`` frozen champions."""
+    fixed = [name for name in state.names if name in field]
+    champions = [name for name in state.names if name not in field]
+    return fixed + (champions[-window:] if window else [])
 
 
 def freeze(state: LadderState, name: str, rating: tuple[float, float], genome: torch.Tensor | None = None) -> LadderState:

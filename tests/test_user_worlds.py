@@ -338,8 +338,11 @@ def test_our_own_world_changing_within_an_episode_is_reported_too(tmp_path):
     assert within["score"] == "mse" and within["changes"] == within["episodes"] and all(c["step"] == 3 for c in within["changes_detail"])
 
 
-def test_anchors_are_frozen_at_doubling_intervals(tiny_config):
-    arena = Arena(tiny_config(anchor_every=100, generations=2000))
-    assert [g for g in range(2000) if arena._anchor_due(g)] == [0, 99, 199, 399, 799, 1599]
-    arena = Arena(tiny_config(anchor_every=0))
-    assert [g for g in range(500) if arena._anchor_due(g)] == [0]
+def test_anchors_are_frozen_every_anchor_every_and_rated_against_a_window(tiny_config):
+    from eve_arena.ladder import LadderState, rungs
+
+    assert [g for g in range(450) if Arena(tiny_config(anchor_every=100))._anchor_due(g)] == [0, 99, 199, 299, 399]
+    assert [g for g in range(450) if Arena(tiny_config(anchor_every=0))._anchor_due(g)] == [0]
+    state = LadderState(["random", "constant", "g0", "g99", "g199", "g299"], np.zeros(6), np.ones(6), torch.zeros(4, 3))
+    assert rungs(state, ["random", "constant"], 2) == ["random", "constant", "g199", "g299"]
+    assert rungs(state, ["random", "constant"], 0) == ["random", "constant"]
