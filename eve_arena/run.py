@@ -240,7 +240,9 @@ def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_aft
         from eve_arena.plots import plot_run  # matplotlib loads only when plots are drawn
 
         evaluations = read_metrics(run_dir, EVAL_FILE)
-        plot_run(run_dir, read_metrics(run_dir), config, arena.state.champion, arena.task(), evaluations[-1]["anchors"] if evaluations else None)
+        # The rungs the last champion played, not every anchor a long run has frozen.
+        rungs = {name: evaluations[-1]["anchors"][name] for name in evaluations[-1]["field"]} if evaluations else None
+        plot_run(run_dir, read_metrics(run_dir), config, arena.state.champion, arena.task(), rungs)
     return arena.state
 
 

@@ -54,8 +54,10 @@ def takes_num_agents(env_id: str, env_kwargs: dict) -> bool:
         if "'num_agents'" in str(exc) and "does not take" in str(exc):
             return False
         raise
-    # A constructor that swallows num_agents in **kwargs and ignores it has fixed seats too.
-    return len(getattr(env, "possible_agents", ())) == 2
+    sized = len(getattr(env, "possible_agents", ())) == 2  # one that swallows num_agents in **kwargs and ignores it is fixed too
+    if hasattr(env, "close"):
+        env.close()
+    return sized
 
 
 def build(env_id: str, env_kwargs: dict, seats: int | None, fixed_seats: int | None, **extra):
