@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from eve_arena.cli import main
 
 TINY = ["--population", "6", "--generations", "2", "--checkpoint-every", "1", "--env-arg", "batch_size=8", "--no-progress"]
-RESULTS = {"tried": 0, "refused": 0}
+RESULTS = {"tried": 0, "refused": 0, "fell back": 0, "ran": 0}
 
 
 def snapshot(root):
@@ -130,6 +130,48 @@ def test_damaged_run_directories(finished_run, tmp_path, capsys, how, command):
     refused(tmp_path, argv, capsys)
 
 
+FALLBACKS = ["newest checkpoint garbage", "newest checkpoint's generation edited", "newest checkpoint from another run", "a garbage newer checkpoint", "a cut-off metrics line"]
+
+
+def fall_back(run, other, how: str):
+    from eve_arena import checkpoint
+
+    newest = checkpoint.list_checkpoints(run / "checkpoints")[-1]
+    if how == "newest checkpoint garbage":
+        newest.write_bytes(newest.read_bytes()[:-40] + b"x" * 40)
+    elif how == "newest checkpoint's generation edited":
+        from tests.test_run_dirs import edit_meta
+
+        edit_meta(newest, lambda meta: meta.update(generation=meta["generation"] + 7))
+    elif how == "newest checkpoint from another run":
+        newest.write_bytes(checkpoint.list_checkpoints(other / "checkpoints")[-1].read_bytes())
+    elif how == "a garbage newer checkpoint":
+        (run / "checkpoints" / "gen_999999.safetensors").write_bytes(b"garbage")
+    elif how == "a cut-off metrics line":
+        with open(run / "metrics.jsonl", "a") as f:
+            f.write('{"generation": 2, "fitn')
+
+
+@pytest.mark.parametrize("how", FALLBACKS)
+def test_damage_that_falls_back_to_an_older_checkpoint_with_a_warning(finished_run, tmp_path_factory, tmp_path, capsys, how):
+    other = tmp_path_factory.mktemp("other") / "run"
+    assert main(["tournament", "--out", str(other), *TINY, "--population", "8"]) == 0
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    capsys.readouterr()
+    fall_back(run, other, how)
+    if "checkpoint" in how:
+        with pytest.warns(UserWarning, match="resuming from the older"):
+            code = main(["resume", str(run), "--generations", "3", "--no-progress"])
+    else:
+        code = main(["resume", str(run), "--generations", "3", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    assert "checkpoint" in how or "1 unreadable line(s) left out" in err, err
+    RESULTS["tried"] += 1
+    RESULTS["fell back"] += 1
+
+
 def test_render_to_the_wrong_kind_of_path(finished_run, tmp_path, capsys):
     (tmp_path / "frames_file").write_text("x")
     (tmp_path / "gif_dir").mkdir()
@@ -159,9 +201,10 @@ def test_generated_garbage_is_refused_or_runs(workspace, capsys, option, value):
         assert len(err.strip().splitlines()) == 1, (option, value, err)
         assert snapshot(workspace) == before
     RESULTS["tried"] += 1
-    RESULTS["refused"] += bool(code)
+    RESULTS["refused" if code else "ran"] += 1
 
 
 def test_report_counts():
-    print(f"fuzz: tried {RESULTS['tried']}, refused in one line {RESULTS['refused']}")
-    assert RESULTS["tried"] >= len(BAD_TOURNAMENT_OPTIONS)
+    """Runs last in this file: every case tried ended one of three ways (with ``-s`` it prints the counts)."""
+    print(f"fuzz: tried {RESULTS['tried']}, refused in one line {RESULTS['refused']}, fell back {RESULTS['fell back']}, generated garbage that was valid and ran {RESULTS['ran']}")
+    assert RESULTS["tried"] == RESULTS["refused"] + RESULTS["fell back"] + RESULTS["ran"]
