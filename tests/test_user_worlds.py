@@ -26,7 +26,7 @@ from eve_arena.errors import UserError
 from eve_arena.evaluator import EVAL_SEED_BASE
 from eve_arena.genome import GenomeSpec
 from eve_arena.run import EVAL_FILE, read_metrics, run_arena, start_run
-from eve_arena.tournament import fixed_seat_groups
+from eve_arena.tournament import TournamentConfig, fixed_seat_groups
 
 BUILT_WITH: list[dict] = []  # every constructor call's arguments, to check what the arena passed
 
@@ -173,8 +173,6 @@ def test_what_the_world_cannot_take_is_named_in_one_line(tmp_path, capsys, args,
 
 
 def test_three_routes_reach_the_same_world(tmp_path, monkeypatch):
-    monkeypatch.setitem(pettingzoo.parallel_registry, "user_pkg/drift-v0", None)
-    monkeypatch.delitem(pettingzoo.parallel_registry, "user_pkg/drift-v0")
     pettingzoo.register("parallel", "user_pkg/drift-v0", entry_point="tests.test_user_worlds:DriftingRule")
     dist = tmp_path / "user_pkg-0.1.dist-info"
     dist.mkdir()
@@ -278,7 +276,7 @@ def test_outputs_are_squashed_into_bounded_actions():
 
 
 def test_ranking_by_round_rates_a_cooperative_world():
-    arena = Arena(tiny("tests.test_user_worlds:Trio", env_kwargs={}, genome=GenomeSpec(target=(6, 4, 2)), population=6, tournament=__import__("eve_arena.tournament").tournament.TournamentConfig(ranking="round")))
+    arena = Arena(tiny("tests.test_user_worlds:Trio", env_kwargs={}, genome=GenomeSpec(target=(6, 4, 2)), population=6, tournament=TournamentConfig(ranking="round")))
     metrics = arena.step()
     assert metrics["fitness/best"] > metrics["fitness/median"]
 
