@@ -215,7 +215,7 @@ class Arena:
             anchors = ladder.freeze(anchors, f"g{generation}", (mu, sigma), champion)
         return anchors, record
 
-    def _play_tournament(self, everyone, p, h, center_seats, baseline_seats, mu, sigma, rng):
+    def _play_tournament(self, seating: "Seating", rng: np.random.Generator):
         """Plays the generation's matches and rates them: ``(mu, sigma, invalid steps, infos)``.
 
         ``ranking="match"`` rates each match's seats by their returns in it. ``"round"`` plays all
@@ -224,10 +224,11 @@ class Arena:
         across matches where a single match has nothing to rank.
         """
         cfg = self.config
+        everyone, p, center_seats, baseline_seats, mu, sigma = seating.everyone, seating.p, seating.center, seating.baselines, seating.mu, seating.sigma
         invalid = np.zeros(len(mu), dtype=np.int64)
         match_infos: dict[str, list[np.ndarray]] = {}
         shared = self.fixed_seats - len(baseline_seats) - len(center_seats) if self.fixed_seats else None
-        matches = schedule(cfg.tournament, p, h, rng, seats=shared)
+        matches = schedule(cfg.tournament, p, seating.h, rng, seats=shared)
         per_round = len(matches) // cfg.tournament.rounds
         by_round = cfg.tournament.ranking == "round"
         for start in range(0, len(matches), per_round):
@@ -260,7 +261,7 @@ class Arena:
         rng, generator = generation_rngs(self.config.seed, st.generation)
         population, ids = self.strategy.ask(st.strategy_state)
         seating = self._seating(population, self._center(st.strategy_state))
-        mu, sigma, invalid, match_infos = self._play_tournament(seating.everyone, seating.p, seating.h, seating.center, seating.baselines, seating.mu, seating.sigma, rng)
+        mu, sigma, invalid, match_infos = self._play_tournament(seating, rng)
         fitness = ratings.ordinal(mu[: seating.p], sigma[: seating.p])
         fitness[invalid[: seating.p] > 0] = -np.inf  # a genome that ever produced NaN/inf is never selected
         pick = self._pick_champion(seating, ids, fitness, mu, sigma, invalid)
