@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from eve_arena.agents.io import within_bounds
 from eve_arena.match import play_match
 
 EVAL_SEED_BASE = 2**31
@@ -41,7 +42,7 @@ class RandomAgent:
         actions = []
         for _ in observations:
             draw = np.where(bounded, self._rng.uniform(np.where(bounded, low, 0.0), np.where(bounded, high, 1.0)), self._rng.standard_normal(action_space.shape))
-            actions.append(np.clip(draw, low, high).astype(action_space.dtype))
+            actions.append(within_bounds(draw, action_space))
         return actions
 
 
@@ -55,13 +56,7 @@ class Copies:
         self.controller.reset()
 
     def act(self, observations: list, action_space) -> list:
-        return [self._fit(self.controller.act([obs], action_space)[0], action_space) for obs in observations]
-
-    @staticmethod
-    def _fit(action, action_space):
-        low, high = getattr(action_space, "low", None), getattr(action_space, "high", None)
-        action = np.asarray(action)
-        return np.clip(action, low, high).astype(action_space.dtype) if low is not None else action
+        return [within_bounds(self.controller.act([obs], action_space)[0], action_space) for obs in observations]
 
 
 @dataclass

@@ -42,6 +42,13 @@ def outputs_to_actions(outputs: np.ndarray, action_space) -> list[np.ndarray]:
             with np.errstate(over="ignore", invalid="ignore"):  # huge outputs squash to a bound; unbounded entries are not used
                 squashed = low + (high - low) / (1.0 + np.exp(-actions.astype(np.float64)))
             actions = np.where(bounded, squashed, actions)
-        if np.isfinite(low).any() or np.isfinite(high).any():
-            actions = np.clip(actions, low, high)
-    return list(actions.astype(getattr(action_space, "dtype", np.float32), copy=False))
+    return list(within_bounds(actions, action_space))
+
+
+def within_bounds(action, action_space) -> np.ndarray:
+    """``action`` clipped to the space's finite bounds, in the space's dtype."""
+    action = np.asarray(action)
+    low, high = getattr(action_space, "low", None), getattr(action_space, "high", None)
+    if low is not None and high is not None and (np.isfinite(low).any() or np.isfinite(high).any()):
+        action = np.clip(action, low, high)
+    return action.astype(getattr(action_space, "dtype", np.float32), copy=False)
