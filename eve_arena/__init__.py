@@ -2,7 +2,7 @@
 
 The engine: genome specs and their development (``genome``, ``coordinates``, ``develop``),
 tournaments and ratings (``match``, ``tournament``, ``ratings``), strategies, the arena loop
-(``arena``, ``run``) and the worlds (``envs``). ``eve-arena --help`` is the command line.
+(``arena``, ``runs``) and the worlds (``envs``). ``eve-arena --help`` is the command line.
 """
 
 __version__ = "0.1.0"

@@ -116,7 +116,7 @@ def _recovery(before: float, scores: np.ndarray, higher: bool) -> int | None:
 def report(run_dir: Path, key: str | None = None, step_key: str | None = None) -> dict:
     """Analyses ``run_dir``, writes ``adaptivity.json``, ``adaptivity.md`` and ``plots/adaptivity.png``
     (between generations) and ``plots/adaptivity_steps.png`` (within episodes) there, returns the report."""
-    from eve_arena.run import EVAL_FILE, read_metrics
+    from eve_arena.runs import EVAL_FILE, read_metrics
 
     rows = read_metrics(run_dir)
     if not rows:

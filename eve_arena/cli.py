@@ -207,7 +207,7 @@ def config_from_args(args: argparse.Namespace):
 
 def _tournament(args) -> None:
     from eve_arena.arena import Arena
-    from eve_arena.run import run_arena, start_run
+    from eve_arena.runs import run_arena, start_run
 
     config = config_from_args(args)
     Arena(config).env(config.tournament.match_size or config.population)  # unknown env ids fail here, before the run dir exists
@@ -238,14 +238,14 @@ def _announce_imports(run_dir: Path) -> None:
 
 
 def _resume(args) -> None:
-    from eve_arena.run import run_arena
+    from eve_arena.runs import run_arena
 
     _announce_imports(args.run_dir)
     _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress), args.run_dir)
 
 
 def _report(state, run_dir: Path) -> None:
-    from eve_arena.run import progress_figures, read_metrics
+    from eve_arena.runs import progress_figures, read_metrics
 
     shown: dict = {}
     for row in read_metrics(run_dir):

@@ -23,7 +23,7 @@ from eve_arena.envs.supervised import SupervisedArenaEnv
 from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import RandomAgent
 from eve_arena.match import EpisodeLog, play_match
-from eve_arena.run import load_run
+from eve_arena.runs import load_run
 
 
 class _Recorder:

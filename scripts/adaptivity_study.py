@@ -32,7 +32,7 @@ from results_io import save_figure, write_atomic, write_csv  # scripts/results_i
 from eve_arena.adaptivity import write_report
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
-from eve_arena.run import read_metrics, run_arena, start_run
+from eve_arena.runs import read_metrics, run_arena, start_run
 from eve_arena.train import backprop_through_changes
 
 WORLDS = {"switch": "eve_arena/toy_switch-v0", "drift": "eve_arena/toy_drift-v0"}

@@ -26,7 +26,7 @@ import numpy as np
 from results_io import provenance, save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.cli import main as eve_arena
-from eve_arena.run import read_metrics
+from eve_arena.runs import read_metrics
 
 CONTROL = ["--sigma", "0", "--sigma-min", "0", "--crossover", "0"]
 

@@ -46,7 +46,7 @@ from eve_arena.envs import make_env
 from eve_arena.genome import GenomeSpec
 from eve_arena.lifetime import lifetime_losses
 from eve_arena.match import play_match
-from eve_arena.run import CHAMPION_FILE, read_metrics, run_arena, start_run
+from eve_arena.runs import CHAMPION_FILE, read_metrics, run_arena, start_run
 from eve_arena.tasks import curve_at
 
 WORLD = "eve_arena/toy_sinusoid-v0"

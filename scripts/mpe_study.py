@@ -35,7 +35,7 @@ from eve_arena.agents.baselines import ConstantPredictor
 from eve_arena.cli import main as eve_arena
 from eve_arena.envs import world
 from eve_arena.evaluator import Copies, RandomAgent, play_field
-from eve_arena.run import read_metrics
+from eve_arena.runs import read_metrics
 
 WORLD = "mpe2.simple_spread_v3:parallel_env"
 WORLD_ARGS = {"continuous_actions": True}

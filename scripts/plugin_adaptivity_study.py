@@ -35,7 +35,7 @@ def one_run(kind: str, seed: int, args) -> dict:
     from eve_arena.adaptivity import report
     from eve_arena.cli import main as eve_arena
     from eve_arena.config import ArenaConfig
-    from eve_arena.run import EVAL_FILE, read_metrics
+    from eve_arena.runs import EVAL_FILE, read_metrics
 
     with tempfile.TemporaryDirectory() as scratch:
         run = Path(scratch) / "run"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import DEFAULT_ENV
-from eve_arena.run import read_metrics, run_arena, start_run
+from eve_arena.runs import read_metrics, run_arena, start_run
 
 
 @dataclass

@@ -22,7 +22,7 @@ import numpy as np
 from results_io import provenance, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.config import ArenaConfig
-from eve_arena.run import read_metrics, run_arena, start_run
+from eve_arena.runs import read_metrics, run_arena, start_run
 
 
 def one_run(config: ArenaConfig, root: Path) -> dict:

@@ -15,7 +15,7 @@ from eve_arena import checkpoint
 from eve_arena.arena import Arena
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
-from eve_arena.run import (
+from eve_arena.runs import (
     CHAMPION_FILE,
     CHECKPOINT_DIR,
     load_run,

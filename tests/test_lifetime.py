@@ -134,7 +134,7 @@ def test_backprop_through_a_lifetime_reaches_the_plasticity_net():
 
 
 def test_a_plastic_tournament_evolves_and_resumes(tmp_path, tiny_config):
-    from eve_arena.run import load_run, run_arena, start_run
+    from eve_arena.runs import load_run, run_arena, start_run
 
     config = tiny_config(env=SINUSOID, genome=PLASTIC, generations=6, checkpoint_every=3)
     for name in ("whole", "stopped"):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from eve_arena.cli import main
-from eve_arena.run import read_metrics
+from eve_arena.runs import read_metrics
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sine_arena"
 sys.path.insert(0, str(EXAMPLE))

@@ -6,7 +6,7 @@ import pytest
 
 from eve_arena.cli import main
 from eve_arena.errors import UserError
-from eve_arena.run import METRICS_FILE, read_metrics, run_arena, start_run
+from eve_arena.runs import METRICS_FILE, read_metrics, run_arena, start_run
 from eve_arena.run_lock import RunLock
 
 TINY = ["--population", "6", "--generations", "4", "--checkpoint-every", "2", "--env-arg", "batch_size=16", "--no-progress"]
@@ -82,7 +82,7 @@ def test_a_failed_resume_does_not_rewrite_the_config(tmp_config_run, monkeypatch
     def broken(*args, **kwargs):
         raise UserError("the world is gone")
 
-    monkeypatch.setattr("eve_arena.run.Arena", broken)
+    monkeypatch.setattr("eve_arena.runs.Arena", broken)
     with pytest.raises(UserError, match="the world is gone"):
         run_arena(tmp_config_run, generations=50, progress=False)
     assert (tmp_config_run / "config.json").read_text() == before
@@ -120,7 +120,7 @@ def test_edited_checkpoint_metadata_is_caught_and_the_older_one_used(tmp_path, t
     newest = checkpoint.list_checkpoints(run / "checkpoints")[-1]
     edit_meta(newest, lambda meta: meta.update(generation=20))
     with pytest.warns(UserWarning, match="gen_000010.safetensors is damaged.*resuming from the older gen_000005"):
-        from eve_arena.run import load_run
+        from eve_arena.runs import load_run
 
         _, state = load_run(run)
     assert state.generation == 5
@@ -128,7 +128,7 @@ def test_edited_checkpoint_metadata_is_caught_and_the_older_one_used(tmp_path, t
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path, tiny_config):
     from eve_arena import checkpoint
-    from eve_arena.run import load_run
+    from eve_arena.runs import load_run
 
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     start_run(tiny_config(generations=5), ours)

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from eve_arena.errors import UserError
-from eve_arena.run import read_metrics, run_arena, start_run
+from eve_arena.runs import read_metrics, run_arena, start_run
 from eve_arena.strategies import CMAES, PGPE, STRATEGIES, GeneticAlgorithm
 from eve_arena.strategies.cmaes import DIAGONAL_ABOVE, numpy_rng
 from eve_arena.strategies.es import centered_ranks, first_generator

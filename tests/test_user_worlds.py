@@ -25,7 +25,7 @@ from eve_arena.envs.feedback import Feedback
 from eve_arena.errors import UserError
 from eve_arena.evaluator import EVAL_SEED_BASE
 from eve_arena.genome import GenomeSpec
-from eve_arena.run import EVAL_FILE, read_metrics, run_arena, start_run
+from eve_arena.runs import EVAL_FILE, read_metrics, run_arena, start_run
 from eve_arena.tournament import TournamentConfig, fixed_seat_groups
 
 BUILT_WITH: list[dict] = []  # every constructor call's arguments, to check what the arena passed
