@@ -6,6 +6,7 @@ A resumed run rebuilds its config from that file, so what a run did is always on
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import torch
 from eve_arena.envs import DEFAULT_ENV, ENV_DEFAULTS
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
-from eve_arena.strategies import STRATEGIES
+from eve_arena.strategies import strategy_class
 from eve_arena.tournament import TournamentConfig
 
 
@@ -137,8 +138,6 @@ class ArenaConfig:
             raise UserError(f"io must be auto, rows or vector, got {self.io!r}")
         if not isinstance(self.hall_of_fame, int) or self.hall_of_fame < 0:
             raise UserError(f"hall of fame size must be a non-negative integer, got {self.hall_of_fame!r}")
-        if self.strategy not in STRATEGIES:
-            raise UserError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         self.tournament.validate(self.population)
         self._check_memory()
         strategy = self.make_strategy()  # validates the strategy's settings now, before any work
@@ -167,7 +166,12 @@ class ArenaConfig:
         return cls(**fields)
 
     def make_strategy(self):
-        cls = STRATEGIES[self.strategy]
+        cls = strategy_class(self.strategy)
+        if not dataclasses.is_dataclass(cls):  # a plug-in that is no dataclass checks its own settings
+            try:
+                return cls(**self.strategy_kwargs)
+            except (TypeError, ValueError) as exc:
+                raise UserError(f"strategy {self.strategy!r} rejected its settings {self.strategy_kwargs}: {exc}") from exc
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(self.strategy_kwargs) - known
         if unknown:
@@ -183,18 +187,47 @@ class ArenaConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ArenaConfig":
-        data = dict(data)
-        known = {f.name for f in dataclasses.fields(cls)}
-        if set(data) - known:
-            raise UserError(f"unknown config fields {sorted(set(data) - known)}")
+        """A config from ``to_dict``'s form. ``provenance`` (what made a run, written beside the
+        settings in config.json) is not a setting and is ignored."""
+        data = {k: v for k, v in data.items() if k != PROVENANCE_KEY}
+        _check_fields(cls, data, "")
         if "genome" in data:
+            _check_fields(GenomeSpec, data["genome"], "genome.")
             data["genome"] = GenomeSpec.from_dict(data["genome"])
         if "tournament" in data:
+            _check_fields(TournamentConfig, data["tournament"], "tournament.")
             data["tournament"] = TournamentConfig(**data["tournament"])
         return cls(**data)
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+    @classmethod
+    def from_file(cls, path: Path, env: str | None = None) -> "ArenaConfig":
+        """The config a file describes: JSON (config.json's format) or TOML, whole or in part.
+
+        Settings the file leaves out take the defaults of its world (``for_env``; ``env``, when
+        given, replaces the file's world), so ``{"env": "eve_arena/mnist-v0", "generations": 100}``
+        is the MNIST world's defaults for 100 generations. Nested settings merge key by key;
+        ``strategy_kwargs`` only while the strategy is the world's own."""
+        path = Path(path)
+        data = read_settings(path)
+        env = env or data.get("env", DEFAULT_ENV)
+        base = cls.for_env(env).to_dict() if isinstance(env, str) else {}
+        merged = {**base, **data, "env": env}
+        nested = ["genome", "tournament", "env_kwargs"]
+        if data.get("strategy", base.get("strategy")) == base.get("strategy"):
+            nested.append("strategy_kwargs")  # a world's strategy settings belong to its strategy only
+        for key in nested:
+            if isinstance(data.get(key), dict) and isinstance(base.get(key), dict):
+                merged[key] = {**base[key], **data[key]}
+        try:
+            return cls.from_dict(merged)
+        except UserError as exc:
+            raise UserError(f"{path}: {exc}") from None
+
+    def save(self, path: Path, provenance: dict | None = None) -> None:
+        data = self.to_dict()
+        if provenance is not None:
+            data[PROVENANCE_KEY] = provenance
+        path.write_text(json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> "ArenaConfig":
@@ -210,3 +243,75 @@ class ArenaConfig:
             return cls.from_dict(data)
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise UserError(f"{path} does not describe a run ({type(exc).__name__}: {exc}); restore it from a backup or start a new run") from exc
+
+
+PROVENANCE_KEY = "provenance"
+"""config.json's record of what made the run (``eve_arena.provenance``), beside its settings."""
+
+
+def read_provenance(path: Path) -> dict | None:
+    """The provenance a config.json records, or None (written before it was recorded)."""
+    try:
+        recorded = json.loads(Path(path).read_text()).get(PROVENANCE_KEY)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
+
+
+def read_settings(path: Path) -> dict:
+    """The settings in a JSON or TOML file, with one-line errors for a missing, unreadable or
+    malformed file."""
+    if not path.is_file():
+        raise UserError(f"config file {path} not found" + (" (it is a directory)" if path.is_dir() else ""))
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read config file {path}: {exc}") from None
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raise UserError(f"config file {path}: YAML is not read; write it as JSON (config.json's format) or TOML")
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib  # Python 3.11+
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except ImportError:
+        raise UserError(f"config file {path}: TOML needs Python 3.11 or newer; write it as JSON") from None
+    except ValueError as exc:  # JSONDecodeError and TOMLDecodeError
+        raise UserError(f"config file {path} is not valid {'TOML' if path.suffix.lower() == '.toml' else 'JSON'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"config file {path} holds a {type(data).__name__}; it must hold the settings as an object, like a run's config.json")
+    return data
+
+
+def _check_fields(cls, data, prefix: str) -> None:
+    """Every key of ``data`` is a field of the dataclass ``cls`` and holds a value of its type:
+    a misspelt or mistyped setting is named, never dropped or carried into the run."""
+    if not isinstance(data, dict):
+        raise UserError(f"{prefix.rstrip('.') or 'the config'} must be an object of settings, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        known = sorted(k for k in hints if not k.startswith("_") and typing.get_origin(hints[k]) is not typing.ClassVar)
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean '{prefix}{close[0]}'?" if close else f"known: {', '.join(known)}"
+            raise UserError(f"unknown setting '{prefix}{key}' ({hint})")
+        if not _fits(value, hints[key]):
+            raise UserError(f"setting {prefix}{key} must be {_describe_type(hints[key])}, got {value!r}")
+
+
+def _fits(value, hint) -> bool:
+    """Loose type check of a setting read from a file: scalars exactly (``_is_a``), containers by kind."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for option in options:
+        origin = typing.get_origin(option) or option
+        if origin in (tuple, list) and isinstance(value, (list, tuple)):
+            return True
+        if origin is dict and isinstance(value, dict):
+            return True
+        if dataclasses.is_dataclass(origin) and isinstance(value, (dict, origin)):
+            return True
+        if origin in (int, float, str, bool, type(None)) and _is_a(value, option):
+            return True
+    return False

@@ -13,15 +13,17 @@ import json
 import math
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
 from tqdm import tqdm
 
-from eve_arena import checkpoint
+from eve_arena import checkpoint, provenance
 from eve_arena.arena import Arena, ArenaState
-from eve_arena.config import ArenaConfig
+from eve_arena.champion import CHAMPION_FILE
+from eve_arena.config import ArenaConfig, read_provenance
 from eve_arena.errors import UserError, warn
 from eve_arena.ladder import LadderState
 from eve_arena.run_lock import RunLock
@@ -31,7 +33,6 @@ METRICS_FILE = "metrics.jsonl"
 EVAL_FILE = "eval.jsonl"
 """One line per champion evaluation: its metrics, the anchors' ratings, every episode's steps."""
 CHECKPOINT_DIR = "checkpoints"
-CHAMPION_FILE = "champion.safetensors"
 
 
 def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dict]:
@@ -80,7 +81,11 @@ def load_run(run_dir: Path) -> tuple[ArenaConfig, ArenaState | None]:
         if rows:  # the state is gone, not yet to come: starting over would pass for a resume
             raise UserError(f"{run_dir} has metrics for {len(rows)} generation(s) but no checkpoint in {run_dir / CHECKPOINT_DIR}: restore the checkpoints, or start a new run with `eve-arena tournament`")
         return config, None
-    tensors, meta, _ = checkpoint.load_latest(run_dir / CHECKPOINT_DIR, fits=lambda t, m: check_fits(config, t, m))
+    tensors, meta, path = checkpoint.load_latest(run_dir / CHECKPOINT_DIR, fits=lambda t, m: check_fits(config, t, m))
+    recorded = meta.get("provenance") or read_provenance(run_dir / CONFIG_FILE)
+    changes = provenance.differences(recorded) if recorded else []
+    if changes:
+        warn(f"{path.name} was written with {', '.join(changes)}; the resumed generations may not match an uninterrupted run bit for bit")
     return config, state_from_checkpoint(config, tensors, meta)
 
 
@@ -185,23 +190,62 @@ def start_run(config: ArenaConfig, run_dir: Path) -> None:
         raise UserError(f"{run_dir} is not empty, and a run is only written to a new or empty directory (nothing in it is touched); choose another --out")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        config.save(run_dir / CONFIG_FILE)
+        config.save(run_dir / CONFIG_FILE, provenance.collect())
     except OSError as exc:
         raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
 
 
-def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None) -> ArenaState:
-    """Runs (or resumes) the run in ``run_dir`` up to ``generations`` (default: the config's).
+def run(config: ArenaConfig, out: str | Path, *, callbacks: Sequence[Callable[[dict], object]] = (), progress: bool = True) -> ArenaState:
+    """Runs ``config`` in the run directory ``out``, the Python side of ``eve-arena tournament``.
+
+    A new or empty ``out`` starts the run; an ``out`` that holds a run of this same config
+    (but perhaps its number of generations) resumes it from its newest checkpoint, so a notebook
+    cell run again continues a killed run; one that holds another run is refused. Every callback is called with each generation's
+    metrics (the dict written to metrics.jsonl) once they and any checkpoint due are on disk:
+    a tracker needs nothing more. Returns the run's final state; ``load_champion(out)`` is
+    its champion as a torch module."""
+    out = Path(out)
+    if (out / CONFIG_FILE).exists():
+        held = ArenaConfig.load(out / CONFIG_FILE)
+        if {**held.to_dict(), "generations": 0} != {**config.to_dict(), "generations": 0}:
+            raise UserError(f"{out} holds another run than this config; choose another directory, or resume that run with `eve-arena resume {out}`")
+        return run_arena(out, generations=config.generations if held.generations != config.generations else None, progress=progress, callbacks=callbacks)
+    start_run(config, out)
+    return run_arena(out, progress=progress, callbacks=callbacks)
+
+
+def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None, callbacks: Sequence[Callable[[dict], object]] = ()) -> ArenaState:
+    """Runs (or resumes) the run in ``run_dir`` up to ``generations`` (default: the config's),
+    calling each of ``callbacks`` with every generation's metrics (``run``).
 
     ``stop_after`` ends the call after that many generations without finishing the run (tests
     use it to simulate a kill).
     """
     ArenaConfig.load(run_dir / CONFIG_FILE)  # not a run directory: say so before locking anything
     with RunLock(run_dir):
-        return _run_locked(run_dir, generations, progress, stop_after)
+        try:
+            return _run_locked(run_dir, generations, progress, stop_after, tuple(callbacks))
+        finally:
+            for callback in callbacks:
+                close = getattr(callback, "close", None)
+                if callable(close):
+                    close()
 
 
-def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_after: int | None) -> ArenaState:
+def _call_back(callbacks: tuple, metrics: dict, run_dir: Path) -> None:
+    """Hands the generation's metrics to every callback; one that raises stops the run, named,
+    with everything up to this generation already on disk."""
+    for callback in callbacks:
+        try:
+            callback(dict(metrics))
+        except Exception as exc:
+            name = getattr(callback, "__qualname__", None) or type(callback).__qualname__
+            saved = checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR)
+            kept = f"its last checkpoint (generation {checkpoint.generation_of(saved[-1])}) is whole" if saved else "no checkpoint was written yet"
+            raise UserError(f"callback {name} raised {type(exc).__name__}: {exc} at generation {metrics.get('generation')}; the run stopped and {kept}: mend the callback and resume ({run_dir})") from exc
+
+
+def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_after: int | None, callbacks: tuple = ()) -> ArenaState:
     config, state = load_run(run_dir)
     if generations is not None:
         if generations < 1:
@@ -210,7 +254,7 @@ def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_aft
     torch.set_num_threads(config.threads)
     arena = Arena(config, state)
     if generations is not None:  # recorded once the resumed run has been built, not before
-        config.save(run_dir / CONFIG_FILE)
+        config.save(run_dir / CONFIG_FILE, read_provenance(run_dir / CONFIG_FILE))
     _truncate_rows(run_dir, arena.state.generation)
     total = config.generations
     bar = tqdm(total=total, initial=arena.state.generation, disable=not progress, unit="gen", dynamic_ncols=True)
@@ -229,8 +273,9 @@ def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_aft
             generation = arena.state.generation
             if generation % config.checkpoint_every == 0 or generation == total:
                 tensors, meta = state_to_checkpoint(arena.state)
-                meta.update(run_identity(config))
+                meta.update(run_identity(config), provenance=provenance.collect())
                 checkpoint.save(run_dir / CHECKPOINT_DIR, generation, tensors, meta, keep=config.keep_checkpoints)
+            _call_back(callbacks, metrics, run_dir)
             bar.update(1)
             shown = progress_figures(metrics, shown)
             bar.set_postfix({k: f"{v:.4g}" if math.isfinite(v) else str(v) for k, v in shown.items()}, refresh=False)
