@@ -23,6 +23,7 @@ Those of ``mnist``, and ``change_every``, ``change_unit``, ``change_mode``, ``ch
 from __future__ import annotations
 
 from eve_arena.envs.changing import ChangingArenaEnv
+from eve_arena.envs.supervised import steps_from_cycles
 from eve_arena.envs.mnist import _renderer
 from eve_arena.errors import UserError
 from eve_arena.schedules import Schedule
@@ -55,4 +56,4 @@ class ChangingMNISTEnv(ChangingArenaEnv):
 
 
 def parallel_env(**kwargs) -> ChangingMNISTEnv:
-    return ChangingMNISTEnv(**kwargs)
+    return ChangingMNISTEnv(**steps_from_cycles(kwargs))

@@ -31,6 +31,7 @@ Those of ``toy_regression`` but ``task``, and ``family``, ``change_every``, ``ch
 from __future__ import annotations
 
 from eve_arena.envs.changing import ChangingArenaEnv
+from eve_arena.envs.supervised import steps_from_cycles
 from eve_arena.envs.toy_regression import _renderer
 from eve_arena.schedules import Schedule
 from eve_arena.tasks import CurveTask, curve_at
@@ -58,4 +59,4 @@ class ChangingToyEnv(ChangingArenaEnv):
 
 
 def parallel_env(**kwargs) -> ChangingToyEnv:
-    return ChangingToyEnv(**kwargs)
+    return ChangingToyEnv(**steps_from_cycles(kwargs))

@@ -35,7 +35,7 @@ agent and both shapes.
 
 from __future__ import annotations
 
-from eve_arena.envs.supervised import SupervisedArenaEnv
+from eve_arena.envs.supervised import SupervisedArenaEnv, steps_from_cycles
 from eve_arena.tasks import MNISTTask
 
 
@@ -55,4 +55,4 @@ class MNISTEnv(SupervisedArenaEnv):
 
 
 def parallel_env(**kwargs) -> MNISTEnv:
-    return MNISTEnv(**kwargs)
+    return MNISTEnv(**steps_from_cycles(kwargs))

@@ -21,6 +21,18 @@ from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_
 from eve_arena.errors import UserError
 
 
+def steps_from_cycles(kwargs: dict) -> dict:
+    """PettingZoo's own worlds (MPE, butterfly) call an episode's length ``max_cycles``; ours call
+    it ``max_steps`` and take either."""
+    kwargs = dict(kwargs)
+    if "max_cycles" in kwargs:
+        cycles = kwargs.pop("max_cycles")
+        if "max_steps" in kwargs and kwargs["max_steps"] != cycles:
+            raise UserError(f"max_cycles={cycles!r} and max_steps={kwargs['max_steps']!r} both set an episode's length; give one")
+        kwargs["max_steps"] = cycles
+    return kwargs
+
+
 class SupervisedArenaEnv(ParallelEnv):
     metadata = {"name": "supervised_arena_v0", "render_modes": ["human", "rgb_array"], "render_fps": 4, "is_parallelizable": True}
 

@@ -36,7 +36,7 @@ the scoreboard; ``options={"labels": {agent: str}}`` names the agents there.
 
 from __future__ import annotations
 
-from eve_arena.envs.supervised import SupervisedArenaEnv
+from eve_arena.envs.supervised import SupervisedArenaEnv, steps_from_cycles
 from eve_arena.tasks import ToyTask
 
 
@@ -54,4 +54,4 @@ class ToyRegressionEnv(SupervisedArenaEnv):
 
 
 def parallel_env(**kwargs) -> ToyRegressionEnv:
-    return ToyRegressionEnv(**kwargs)
+    return ToyRegressionEnv(**steps_from_cycles(kwargs))
