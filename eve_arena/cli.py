@@ -81,76 +81,110 @@ def _key_value(text: str) -> tuple[str, object]:
         return key, raw
 
 
+TOURNAMENT_EXAMPLES = """examples:
+  eve-arena tournament --out runs/demo                                   # the toy world's defaults
+  eve-arena tournament --out runs/mnist --env eve_arena/mnist-v0         # MNIST (eve-arena data mnist first)
+  eve-arena tournament --out runs/x --config my.json --generations 50    # a config file, one setting overridden
+  eve-arena tournament --env eve_arena/mnist-v0 --print-config           # what would run, every default resolved
+  eve-arena tournament --out runs/p --env mypkg.worlds:Arena --env-arg size=9   # a plug-in world
+
+Defaults marked "world's" differ between worlds (MNIST runs pgpe on 2 threads, for one):
+--print-config shows them. Precedence: flags, then --config, then the world's defaults."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="eve-arena", description="Evolve hypernetwork genomes in rated PettingZoo tournaments.")
+    from eve_arena import __version__
+
+    parser = _Parser(prog="eve-arena", description="Evolve hypernetwork genomes in rated PettingZoo tournaments.", epilog="docs: docs/index.md (mkdocs serve); the Python API: docs/python-api.md")
+    parser.add_argument("--version", action="version", version=f"eve-arena {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments")
-    t.add_argument("--out", type=_directory, required=True, help="run directory to create (config, checkpoints, metrics, plots)")
-    t.add_argument("--env", help="registered environment id (see `eve-arena envs`); default eve_arena/toy_quadratic-v0")
-    t.add_argument("--population", type=_positive_int, help="genomes per generation (default 64)")
-    t.add_argument("--generations", type=_positive_int, help="generations to run (default 1000)")
-    t.add_argument("--seed", type=_non_negative_int, help="seed of everything random in the run (default 0)")
-    t.add_argument("--depth", type=int, choices=(0, 1, 2), help="0 direct, 1 hypernet, 2 hyper-hypernet (default 1)")
-    t.add_argument("--encoding", choices=("seed", "normalized", "fourier"), help="coordinate encoding (default fourier)")
-    t.add_argument("--emit", choices=("weight", "column"), help="what one hypernet pass writes: a weight, or a whole column of a layer (default weight; MNIST: column)")
-    t.add_argument("--self-build", choices=("off", "quine", "residual"), help="the genome's net also builds itself: its own weights (quine) or its offspring's change (residual) (default off)")
-    t.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
-    t.add_argument("--lifetime", choices=("fixed", "plastic"), help="fixed: the developed net holds all episode; plastic: the genome's plasticity hypernet changes it from feedback after every step (default fixed)")
-    t.add_argument("--plasticity-lr", type=_non_negative_float, help="plastic: the step size a fresh plasticity hypernet writes for every weight (default 0.02)")
-    t.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1 (default: the first and last from the world's spaces)")
-    t.add_argument("--hidden", type=_sizes, help="hidden widths of the target net, e.g. 16,16; its first and last come from the world (default 5,5)")
-    t.add_argument("--io", choices=("auto", "rows", "vector"), help="how a net reads the world: a batch of rows, or one vector per agent (default auto; see docs/plugins.md)")
-    t.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10")
-    t.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")
-    t.add_argument("--rounds", type=_positive_int, help="regroupings per generation (default 1)")
-    t.add_argument("--ranking", choices=("match", "round"), help="rank each match's seats (default), or a whole round's, played on one seed: for cooperative worlds whose teammates share a reward")
-    t.add_argument("--hall-of-fame", type=_non_negative_int, help="most frozen champions kept (default 8)")
-    t.add_argument("--hall-every", type=_positive_int, help="a champion enters the hall every N generations (default 5)")
-    t.add_argument("--hall-opponents", type=_non_negative_int, help="hall-of-fame members in each match (default 2)")
-    t.add_argument("--baseline", action="append", default=None, help="reference agent in every match: constant, backprop or module:Class (repeatable)")
-    t.add_argument("--strategy", help="ga (default), pgpe or cmaes")
-    t.add_argument("--strategy-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a strategy setting, e.g. center_lr=0.02 for pgpe (repeatable)")
-    t.add_argument("--sigma", type=_non_negative_float, help="GA: initial mutation std (default 0.03)")
-    t.add_argument("--sigma-decay", type=_non_negative_float, help="per-generation factor on sigma, in (0, 1] (default 0.997)")
-    t.add_argument("--sigma-min", type=_non_negative_float, help="floor of the annealed sigma (default 0.003)")
-    t.add_argument("--elite", type=_non_negative_int, help="individuals copied unchanged (default 4)")
-    t.add_argument("--parent-fraction", type=_non_negative_float, help="best fraction of the population that breeds, in (0, 1] (default 0.5)")
-    t.add_argument("--crossover", type=_non_negative_float, help="probability of uniform crossover, in [0, 1] (default 0.5)")
-    t.add_argument("--reproduction", choices=("copy", "self"), help="GA: a child starts as a copy of its parent, or as the genome its parent builds for it (default copy)")
-    t.add_argument("--batch-size", type=_positive_int, help="inputs per environment step (default 256)")
-    t.add_argument("--steps", type=_positive_int, help="steps per match (default 4)")
-    t.add_argument("--data-dir", help="directory holding MNIST/raw/ (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)")
-    t.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="extra environment argument (repeatable)")
-    t.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
-    t.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
-    t.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 100)")
-    t.add_argument("--anchor-window", type=_non_negative_int, help="rate champions against the newest N frozen champions besides the fixed field (default 6)")
-    t.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
-    t.add_argument("--generation-timeout", type=_non_negative_float, help="stop the run if one generation takes longer, in seconds; 0: no limit (default 3600)")
-    t.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
-    t.add_argument("--threads", type=_positive_int, help="torch threads (default 1)")
-    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments", epilog=TOURNAMENT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = t.add_argument_group("run")
+    where.add_argument("--out", type=_directory, help="run directory to create (config, checkpoints, metrics, plots); required unless --print-config")
+    where.add_argument("--config", type=Path, metavar="FILE", help="settings from a JSON (a run's config.json) or TOML file, whole or in part; flags override it")
+    where.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON (config.json's format) and exit without running")
+    where.add_argument("--generations", type=_positive_int, help="generations to run (default 1000)")
+    where.add_argument("--seed", type=_non_negative_int, help="seed of everything random in the run (default 0)")
+    where.add_argument("--checkpoint-every", type=_positive_int, help="generations between checkpoints (default 25)")
+    where.add_argument("--generation-timeout", type=_non_negative_float, help="stop the run if one generation takes longer, in seconds; 0: no limit (default 3600)")
+    where.add_argument("--device", help="torch device, e.g. cpu or cuda (default cpu)")
+    where.add_argument("--threads", type=_positive_int, help="torch threads (default: the world's; 1, MNIST 2)")
+    where.add_argument("--tensorboard", type=Path, metavar="DIR", help="also write every metric to TensorBoard logs in DIR (pip install 'eve-arena[tensorboard]')")
+    where.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    world = t.add_argument_group("world")
+    world.add_argument("--env", help="registered environment id or module:Class (see `eve-arena envs`); default eve_arena/toy_quadratic-v0")
+    world.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="an argument of the world's constructor, read as JSON or a Python literal (repeatable)")
+    world.add_argument("--batch-size", type=_positive_int, help="inputs per environment step (default: the world's; ours 256)")
+    world.add_argument("--steps", type=_positive_int, help="steps per match (default: the world's; toy 4, MNIST 1)")
+    world.add_argument("--data-dir", help="directory holding MNIST/raw/ (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data; fill it with `eve-arena data mnist`)")
+    world.add_argument("--io", choices=("auto", "rows", "vector"), help="how a net reads the world: a batch of rows, or one vector per agent (default auto; see docs/plugins.md)")
+
+    genome = t.add_argument_group("genome")
+    genome.add_argument("--depth", type=int, choices=(0, 1, 2), help="0 direct, 1 hypernet, 2 hyper-hypernet (default 1)")
+    genome.add_argument("--encoding", choices=("seed", "normalized", "fourier"), help="coordinate encoding (default fourier)")
+    genome.add_argument("--emit", choices=("weight", "column"), help="what one hypernet pass writes: a weight, or a whole column of a layer (default: the world's; weight, MNIST column)")
+    genome.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1 (default: the first and last from the world's spaces)")
+    genome.add_argument("--hidden", type=_sizes, help="hidden widths of the target net, e.g. 16,16; its first and last come from the world (default: the world's; 5,5, MNIST 10,10)")
+    genome.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10 (default: the world's; 10,10, MNIST 24,24)")
+    genome.add_argument("--self-build", choices=("off", "quine", "residual"), help="the genome's net also builds itself: its own weights (quine) or its offspring's change (residual) (default off)")
+    genome.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
+    genome.add_argument("--lifetime", choices=("fixed", "plastic"), help="fixed: the developed net holds all episode; plastic: the genome's plasticity hypernet changes it from feedback after every step (default fixed)")
+    genome.add_argument("--plasticity-lr", type=_non_negative_float, help="plastic: the step size a fresh plasticity hypernet writes for every weight (default 0.02)")
+
+    tour = t.add_argument_group("tournament")
+    tour.add_argument("--population", type=_positive_int, help="genomes per generation (default 64)")
+    tour.add_argument("--match-size", type=_non_negative_int, help="population members per match; 0 = one free-for-all (default 0)")
+    tour.add_argument("--rounds", type=_positive_int, help="regroupings per generation (default 1)")
+    tour.add_argument("--ranking", choices=("match", "round"), help="rank each match's seats (default), or a whole round's, played on one seed: for cooperative worlds whose teammates share a reward")
+    tour.add_argument("--hall-of-fame", type=_non_negative_int, help="most frozen champions kept (default 8)")
+    tour.add_argument("--hall-every", type=_positive_int, help="a champion enters the hall every N generations (default 5)")
+    tour.add_argument("--hall-opponents", type=_non_negative_int, help="hall-of-fame members in each match (default 2)")
+    tour.add_argument("--baseline", action="append", default=None, help="reference agent in every match: constant, backprop or module:Class (repeatable)")
+
+    strategy = t.add_argument_group("strategy")
+    strategy.add_argument("--strategy", help="ga, pgpe, cmaes, or your own as module:Class (default: the world's; ga, MNIST pgpe)")
+    strategy.add_argument("--strategy-arg", type=_key_value, action="append", default=[], metavar="KEY=VALUE", help="a strategy setting, e.g. center_lr=0.02 for pgpe (repeatable)")
+    strategy.add_argument("--sigma", type=_non_negative_float, help="GA: initial mutation std (default 0.03)")
+    strategy.add_argument("--sigma-decay", type=_non_negative_float, help="GA: per-generation factor on sigma, in (0, 1] (default 0.997)")
+    strategy.add_argument("--sigma-min", type=_non_negative_float, help="GA: floor of the annealed sigma (default 0.003)")
+    strategy.add_argument("--elite", type=_non_negative_int, help="GA: individuals copied unchanged (default 4)")
+    strategy.add_argument("--parent-fraction", type=_non_negative_float, help="GA: best fraction of the population that breeds, in (0, 1] (default 0.5)")
+    strategy.add_argument("--crossover", type=_non_negative_float, help="GA: probability of uniform crossover, in [0, 1] (default 0.5)")
+    strategy.add_argument("--reproduction", choices=("copy", "self"), help="GA: a child starts as a copy of its parent, or as the genome its parent builds for it (default copy)")
+
+    evaluation = t.add_argument_group("evaluation and the ladder")
+    evaluation.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
+    evaluation.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
+    evaluation.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 100)")
+    evaluation.add_argument("--anchor-window", type=_non_negative_int, help="rate champions against the newest N frozen champions besides the fixed field (default 6)")
 
     r = sub.add_parser("resume", help="continue a run from its newest good checkpoint")
-    r.add_argument("run_dir", type=Path)
+    r.add_argument("run_dir", type=Path, help="the run's directory (the --out of its tournament)")
     r.add_argument("--generations", type=_positive_int, help="new total number of generations (default: the run's)")
-    r.add_argument("--no-progress", action="store_true")
+    r.add_argument("--tensorboard", type=Path, metavar="DIR", help="also write every metric to TensorBoard logs in DIR")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     v = sub.add_parser("render", help="watch the champion play the hall of fame (window, PNG frames or GIF)")
-    v.add_argument("run_dir", type=Path)
+    v.add_argument("run_dir", type=Path, help="a run directory with at least one checkpoint")
     v.add_argument("--frames", type=Path, help="headless: write PNG frames to this directory")
     v.add_argument("--gif", type=Path, help="headless: write an animated GIF")
-    v.add_argument("--episodes", type=_positive_int, default=1)
+    v.add_argument("--episodes", type=_positive_int, default=1, help="matches to play (default 1)")
     v.add_argument("--opponents", type=_non_negative_int, help="newest hall-of-fame members to play (default all)")
-    v.add_argument("--seed", type=_non_negative_int, default=0)
+    v.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the first match (default 0)")
 
     a = sub.add_parser("adaptivity", help="how the champion and population coped with each change of a changing world")
-    a.add_argument("run_dir", type=Path)
+    a.add_argument("run_dir", type=Path, help="a run directory of a changing world")
     a.add_argument("--score", help="metric to report on between generations (default: champion/heldout_accuracy, else champion/heldout_loss)")
     a.add_argument("--step-score", help="score to report on within evaluation episodes: reward or an info such as mse (default: a loss the world reports, else reward)")
 
     sub.add_parser("envs", help="list the registered environments")
+
+    d = sub.add_parser("data", help="download a dataset into the data directory (checksummed, resumable)")
+    d.add_argument("dataset", choices=("mnist",), help="the dataset: mnist (the four files of torchvision's layout, MNIST/raw/)")
+    d.add_argument("--data-dir", type=Path, help="where to put it (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)")
+    d.add_argument("--mirror", action="append", default=None, metavar="URL", help="a mirror to try, before the usual ones (repeatable)")
     return parser
 
 
@@ -161,7 +195,10 @@ def config_from_args(args: argparse.Namespace):
     from eve_arena.genome import GenomeSpec
     from eve_arena.tournament import TournamentConfig
 
-    defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
+    if args.config is not None:
+        defaults = ArenaConfig.from_file(args.config, env=args.env)
+    else:
+        defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
     base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
     genome = base["genome"].to_dict()
     for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit"), ("self_build", "self_build"), ("residual", "residual"), ("lifetime", "lifetime"), ("plasticity_lr", "plasticity_lr")):
@@ -191,7 +228,7 @@ def config_from_args(args: argparse.Namespace):
         raise UserError("give --target (every width) or --hidden (the hidden ones), not both")
     if args.target is None:
         # The net's first and last widths are facts of the world's spaces.
-        shape = probe(args.env or defaults.env, env_kwargs, args.io or defaults.io)
+        shape = probe(defaults.env, env_kwargs, args.io or defaults.io)
         genome["target"] = fit_target((0, *(args.hidden or genome["target"][1:-1]), 0), shape)
     fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (
@@ -209,11 +246,23 @@ def _tournament(args) -> None:
     from eve_arena.arena import Arena
     from eve_arena.runs import run_arena, start_run
 
+    if args.out is None and not args.print_config:
+        raise UserError("--out is required: the directory the run is written to, e.g. --out runs/demo (or --print-config to see the settings only)")
     config = config_from_args(args)
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return
     Arena(config).env(config.tournament.match_size or config.population)  # unknown env ids fail here, before the run dir exists
+    trackers = _trackers(args)
     start_run(config, args.out)
     print(f"run directory: {args.out}  (resume with `eve-arena resume {args.out}`)")
-    _report(run_arena(args.out, progress=not args.no_progress), args.out)
+    _report(run_arena(args.out, progress=not args.no_progress, callbacks=trackers), args.out)
+
+
+def _trackers(args) -> list:
+    from eve_arena.trackers import TensorBoard
+
+    return [TensorBoard(args.tensorboard)] if args.tensorboard is not None else []
 
 
 def _announce_imports(run_dir: Path) -> None:
@@ -225,7 +274,7 @@ def _announce_imports(run_dir: Path) -> None:
     from eve_arena.config import ArenaConfig
 
     config = ArenaConfig.load(run_dir / "config.json")
-    for name in (config.env, *config.baselines):
+    for name in (config.env, config.strategy, *config.baselines):
         if ":" not in name:
             continue
         top = name.partition(":")[0].split(".")[0]
@@ -241,7 +290,7 @@ def _resume(args) -> None:
     from eve_arena.runs import run_arena
 
     _announce_imports(args.run_dir)
-    _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress), args.run_dir)
+    _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress, callbacks=_trackers(args)), args.run_dir)
 
 
 def _report(state, run_dir: Path) -> None:
@@ -283,9 +332,18 @@ def _envs(args) -> None:
         print(f"{env_id:34s} plug-in ({ENTRY_POINT_GROUP} entry point): {entry}")
 
 
+def _data(args) -> None:
+    from eve_arena.data.download import MIRRORS, download_mnist
+    from eve_arena.data.mnist import resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    raw = download_mnist(data_dir, mirrors=[*(args.mirror or []), *MIRRORS])
+    print(f"MNIST is in {raw}" + ("" if args.data_dir is None else f"; give runs --data-dir {data_dir} (or set EVE_ARENA_DATA)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"tournament": _tournament, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs}[args.command]
+    command = {"tournament": _tournament, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs, "data": _data}[args.command]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

@@ -124,3 +124,66 @@ def test_resume_says_where_a_plug_in_comes_from(tmp_path):
     proc = subprocess.run([*CLI, "resume", str(run), "--generations", "7", "--no-progress"], capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, proc.stderr
     assert f"config.json names sine_arena.env:SineArenaEnv; importing sine_arena from {example / 'sine_arena' / '__init__.py'}" in proc.stderr
+
+
+def test_version():
+    from eve_arena import __version__
+
+    proc = run_cli("--version", check_ok=True)
+    assert proc.stdout.strip() == f"eve-arena {__version__}"
+
+
+def test_print_config_resolves_the_worlds_defaults_and_reads_back(tmp_path, capsys):
+    from eve_arena.config import ArenaConfig
+
+    assert main(["tournament", "--env", "eve_arena/toy_sinusoid-v0", "--print-config", "--generations", "9"]) == 0
+    printed = capsys.readouterr().out
+    (tmp_path / "printed.json").write_text(printed)
+    config = ArenaConfig.from_file(tmp_path / "printed.json")
+    assert config == ArenaConfig.for_env("eve_arena/toy_sinusoid-v0", generations=9)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_partial_config_file_takes_its_worlds_defaults_and_flags_win(tmp_path, capsys):
+    (tmp_path / "mine.toml").write_text('env = "eve_arena/mnist-v0"\npopulation = 32\n[strategy_kwargs]\ncenter_lr = 0.004\n')
+    assert main(["tournament", "--config", str(tmp_path / "mine.toml"), "--generations", "7", "--print-config"]) == 0
+    config = __import__("json").loads(capsys.readouterr().out)
+    assert (config["env"], config["population"], config["generations"], config["strategy"], config["threads"]) == ("eve_arena/mnist-v0", 32, 7, "pgpe", 2)
+    assert config["strategy_kwargs"]["center_lr"] == 0.004 and config["strategy_kwargs"]["optimizer"] == "adam"  # merged with the world's
+
+
+def test_a_config_file_runs_and_is_recorded(tmp_path):
+    import json
+
+    (tmp_path / "mine.json").write_text(json.dumps({"population": 8, "generations": 4, "env_kwargs": {"batch_size": 16, "max_steps": 2}}))
+    run_cli("tournament", "--config", str(tmp_path / "mine.json"), "--out", str(tmp_path / "run"), "--seed", "5", "--no-progress", check_ok=True)
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (recorded["population"], recorded["generations"], recorded["seed"], recorded["env_kwargs"]) == (8, 4, 5, {"batch_size": 16, "max_steps": 2})
+    assert recorded["provenance"]["command"].startswith("eve-arena tournament --config")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("typo.json", '{"generatons": 3}', "unknown setting 'generatons' (did you mean 'generations'?)"),
+        ("nested.json", '{"genome": {"dpeth": 2}}', "unknown setting 'genome.dpeth' (did you mean 'genome.depth'?)"),
+        ("type.json", '{"population": "64"}', "setting population must be a whole number, got '64'"),
+        ("broken.json", '{"population": ', "is not valid JSON"),
+        ("broken.toml", "population = ", "is not valid TOML"),
+        ("list.json", "[1, 2]", "holds a list; it must hold the settings as an object"),
+        ("conf.yaml", "population: 3", "YAML is not read"),
+        ("missing.json", None, "missing.json not found"),
+    ],
+)
+def test_a_bad_config_file_is_one_line_naming_it(tmp_path, capsys, name, text, message):
+    if text is not None:
+        (tmp_path / name).write_text(text)
+    assert main(["tournament", "--config", str(tmp_path / name), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_out_is_required_unless_printing(capsys):
+    assert main(["tournament", "--generations", "3"]) == 2
+    assert "--out is required" in capsys.readouterr().err
