@@ -156,16 +156,19 @@ def test_resolve_data_dir_precedence(monkeypatch, tmp_path):
     assert resolve_data_dir(None) == tmp_path / "home" / ".cache" / "eve_arena" / "data"
 
 
-def test_missing_directory_lists_every_path_and_how_to_get_mnist(tmp_path):
+def test_missing_directory_names_the_files_and_the_download_command(tmp_path, monkeypatch):
     root = tmp_path / "nowhere"
     with pytest.raises(UserError) as error:
         load_mnist(root)
     message = one_line(error)
-    for name in FILES.values():
-        assert f"{root / 'MNIST' / 'raw' / name} and {root / 'MNIST' / 'raw' / name}.gz" in message
-    assert f"torchvision.datasets.MNIST(root='{root}', download=True)" in message
-    assert f"copy the four IDX files into {root / 'MNIST' / 'raw'}" in message
-    assert "--data-dir / EVE_ARENA_DATA" in message
+    assert message.startswith(f"MNIST not found in data dir {root} (given): missing {', '.join(FILES.values())};")
+    assert f"`eve-arena data mnist --data-dir {root}`" in message
+    assert "--data-dir / $EVE_ARENA_DATA" in message and "torchvision" not in message
+    # from the environment, the plain command finds the same directory
+    monkeypatch.setenv("EVE_ARENA_DATA", str(root))
+    with pytest.raises(UserError) as error:
+        load_mnist()
+    assert f"data dir {root} (from EVE_ARENA_DATA)" in one_line(error) and "`eve-arena data mnist`" in str(error.value)
 
 
 def test_one_missing_file_is_the_one_named(tmp_path):
@@ -176,8 +179,8 @@ def test_one_missing_file_is_the_one_named(tmp_path):
     (raw / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(UserError) as error:
         load_mnist(tmp_path)
-    assert "missing t10k-labels-idx1-ubyte (looked for" in one_line(error)
-    assert "train-images-idx3-ubyte (looked" not in str(error.value)
+    assert "missing t10k-labels-idx1-ubyte; download it with `eve-arena data mnist" in one_line(error)
+    assert "train-images-idx3-ubyte" not in str(error.value)
 
 
 # --- a full-size synthetic MNIST (blank images, gzipped so it is small), no real data needed ---

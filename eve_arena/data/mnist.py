@@ -13,6 +13,7 @@ Where the data lives
 
 Each file may also be gzipped, as ``<file>.gz`` beside or instead of the plain file (gzip is
 recognised by its magic bytes, so a gzipped file without the suffix reads too).
+``eve-arena data mnist`` (``eve_arena.data.download``) downloads and verifies the four files.
 
 Splits
 ------
@@ -33,6 +34,7 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import shlex
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +71,7 @@ def _resolve_with_source(data_dir: str | Path | None) -> tuple[Path, str]:
         return Path(data_dir).expanduser(), "given"
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR]).expanduser(), f"from {ENV_VAR}"
-    return Path(DEFAULT_DATA_DIR).expanduser(), f"the default; set --data-dir or {ENV_VAR} to change it"
+    return Path(DEFAULT_DATA_DIR).expanduser(), "the default"
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -200,19 +202,18 @@ class MNIST:
 def load_mnist(data_dir: str | Path | None = None) -> MNIST:
     """Load MNIST from ``resolve_data_dir(data_dir)``; parsed once per directory, then cached.
 
-    Raises ``UserError`` naming every missing file with the paths it looked for, or the damaged
-    file and what is wrong with it.
+    Raises ``UserError`` naming every missing file and the command that downloads them
+    (``eve-arena data mnist``), or the damaged file and what is wrong with it.
     """
     root, source = _resolve_with_source(data_dir)
     raw_dir = root / "MNIST" / "raw"
     found = {key: find_idx(raw_dir, name) for key, name in FILES.items()}
     missing = [name for key, name in FILES.items() if found[key] is None]
     if missing:
-        looked = "; ".join(f"{name} (looked for {raw_dir / name} and {raw_dir / name}.gz)" for name in missing)
+        command = "eve-arena data mnist" + (f" --data-dir {shlex.quote(str(root))}" if source == "given" else "")
         raise UserError(
-            f"MNIST not found in data dir {root} ({source}): missing {looked}; download MNIST with torchvision "
-            f"(`torchvision.datasets.MNIST(root='{root}', download=True)`, where torchvision is installed) or copy "
-            f"the four IDX files into {raw_dir}, or point --data-dir / {ENV_VAR} at a directory that has them"
+            f"MNIST not found in data dir {root} ({source}): missing {', '.join(missing)}; "
+            f"download it with `{command}`, or point --data-dir / ${ENV_VAR} at a directory holding MNIST/raw/"
         )
     return _load(root.resolve(), tuple(found[key].resolve() for key in FILES))
 
