@@ -198,12 +198,12 @@ def start_run(config: ArenaConfig, run_dir: Path) -> None:
 def run(config: ArenaConfig, out: str | Path, *, callbacks: Sequence[Callable[[dict], object]] = (), progress: bool = True) -> ArenaState:
     """Runs ``config`` in the run directory ``out``, the Python side of ``eve-arena tournament``.
 
-    A new or empty ``out`` starts the run; an ``out`` that holds a run of this same config
-    (but perhaps its number of generations) resumes it from its newest checkpoint, so a notebook
-    cell run again continues a killed run; one that holds another run is refused. Every callback is called with each generation's
-    metrics (the dict written to metrics.jsonl) once they and any checkpoint due are on disk:
-    a tracker needs nothing more. Returns the run's final state; ``load_champion(out)`` is
-    its champion as a torch module."""
+    A new or empty ``out`` starts the run; an ``out`` that holds a run of this same config (but
+    perhaps its number of generations) resumes it from its newest checkpoint, so a notebook cell
+    run again continues a killed run; one that holds another run is refused. Every callback is
+    called with each generation's metrics (the dict written to metrics.jsonl) once they and any
+    checkpoint due are on disk: a tracker needs nothing more. Returns the run's final state;
+    ``load_champion(out)`` is its champion as a torch module."""
     out = Path(out)
     if (out / CONFIG_FILE).exists():
         held = ArenaConfig.load(out / CONFIG_FILE)
