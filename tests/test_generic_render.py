@@ -19,6 +19,8 @@ def contains_colour(img: np.ndarray, colour) -> bool:
 def check_image(img, shape=(HEIGHT, WIDTH, 3)) -> None:
     assert isinstance(img, np.ndarray) and img.dtype == np.uint8
     assert img.shape == shape if shape else img.ndim == 3 and img.shape[2] == 3
+    packed = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8) | img[..., 2]
+    assert len(np.unique(packed)) > 10, "frame is (nearly) one flat colour"
 
 
 def make_record(n_agents=3, steps=10, phases=None, info=True, seed=0) -> dict:

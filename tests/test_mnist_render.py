@@ -130,12 +130,34 @@ def test_odd_frames_do_not_crash():
     renderer.close()
 
 
-def test_human_mode_headless(mnist_dir):
+def window_pixels() -> np.ndarray:
+    """What the (headless) window shows, as an rgb frame."""
+    import pygame
+
+    window = pygame.display.get_surface()
+    assert window is not None, "human mode opened no window"
+    return np.ascontiguousarray(pygame.surfarray.array3d(window).transpose(1, 0, 2))
+
+
+def test_human_mode_shows_the_frame_in_a_window(mnist_dir):
+    import pygame
+
     env = make_env(mnist_dir, num_agents=2, batch_size=8, max_steps=2, render_mode="human")
     env.reset(seed=1)
-    assert env.render() is None
+    assert env.render() is None  # human mode shows the frame instead of returning it
+    same = MNISTRenderer(env.possible_agents, "rgb_array", fps=4)
+    first = window_pixels()
+    check_image(first)
+    assert np.array_equal(first, same.draw(env.frame))  # the very frame rgb_array would return
+    assert pygame.display.get_caption()[0] == f"eve-arena: {env.frame['title']}"
+
     env.step({a: np.zeros((8, 10), np.float32) for a in env.agents})  # human mode renders inside step
+    after = window_pixels()
+    assert not np.array_equal(after, first) and np.array_equal(after, same.draw(env.frame))
+    assert contains_colour(grid(after), RIGHT) or contains_colour(grid(after), WRONG)  # the guesses are marked
+    same.close()
     env.close()
+    assert not pygame.display.get_init()  # closing shuts the window
     env.close()  # closing twice is harmless
 
 

@@ -2,21 +2,37 @@
 
 import csv
 import math
+import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from tests.conftest import needs_mnist
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_seed.py"
 COLUMNS = ["chapter", "config", "task", "seed", "genome_params", "target_params", "test_mse"]
 RUNS = {("1", "direct"), ("2", "seed"), ("2", "fourier"), ("5", "fourier")}
+CLAIM_LINE = re.compile(r"^CLAIM (PASS|FAIL): depth-1 fourier hypernet on the quadratic task: (\d+)/(\d+) seeds within 1\.5x of the direct net's median test MSE \(needs >= (\d+)\)$", re.M)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """``(height, width)`` of a PNG, after checking that it decodes and is not blank."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        rgb = np.asarray(im.convert("RGB"))
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20, f"{path.name} is (nearly) one flat colour"
+    return rgb.shape[0], rgb.shape[1]
 
 
 def test_quick_run_writes_csv_table_and_plots(tmp_path):
     proc = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "CLAIM PASS" in proc.stdout or "CLAIM FAIL" in proc.stdout
+    (claim,) = CLAIM_LINE.findall(proc.stdout)
 
     with open(tmp_path / "results.csv", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -31,12 +47,31 @@ def test_quick_run_writes_csv_table_and_plots(tmp_path):
         assert math.isfinite(float(r["test_mse"])) and float(r["test_mse"]) >= 0
     direct = [r for r in rows if r["config"] == "direct"]
     assert all(r["genome_params"] == r["target_params"] for r in direct)
+    mse = {}
+    for r in rows:
+        mse.setdefault((r["chapter"], r["config"], r["task"]), []).append(float(r["test_mse"]))
+    assert all(a != b for a, b in mse.values())  # each seed its own initialisation and data: no two runs alike
 
+    # The verdict follows from the CSV by the script's rule: 2 quick seeds need ceil(9 * 2 / 10) = 2 within 1.5x.
+    direct_median = {task: statistics.median(mse["1", "direct", task]) for task in ("linear", "quadratic")}
+    within = {key: sum(v <= 1.5 * direct_median[key[2]] for v in values) for key, values in mse.items()}
+    verdict, claimed, seeds, needed = claim
+    assert (int(claimed), int(seeds), int(needed)) == (within["2", "fourier", "quadratic"], 2, 2)
+    assert verdict == ("PASS" if int(claimed) >= 2 else "FAIL")
+
+    # The table: one row per chapter/config/task whose numbers are the CSV's, and the same verdict.
     table = (tmp_path / "results.md").read_text()
     assert table.count("\n| ") == 1 + len(RUNS) * 2  # header + one row per chapter/config/task
+    for line in [line for line in table.splitlines() if line.startswith("| ")][1:]:
+        ch, cfg, task, genome, target, median, low, high, seeds_within = (c.strip() for c in line.strip("|").split("|"))
+        values = mse[ch, cfg, task]
+        assert int(target) == 46 and int(genome) == int(next(r["genome_params"] for r in rows if (r["chapter"], r["config"]) == (ch, cfg)))
+        assert [float(median), float(low), float(high)] == pytest.approx([statistics.median(values), min(values), max(values)], rel=1e-3)
+        assert seeds_within == f"{within[ch, cfg, task]}/2"
+    assert f"**CLAIM {verdict}: " in table
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert pngs == ["chapter1_direct.png", "chapter2_fourier.png", "chapter2_seed.png", "chapter5_fourier.png"]
-    assert all((tmp_path / p).stat().st_size > 10_000 for p in pngs)
+    assert all(png_size(tmp_path / p) == (450, 1100) for p in pngs)  # 11 x 4.5 inches at 100 dpi, not blank
     assert not list(tmp_path.glob("*.tmp*"))
 
 

@@ -70,11 +70,32 @@ def test_nice_ticks():
     assert decimals == 2 and ticks[0] == 0.0 and ticks[-1] == pytest.approx(0.05)
 
 
-def test_human_mode_headless():
+def window_pixels() -> np.ndarray:
+    """What the (headless) window shows, as an rgb frame."""
+    import pygame
+
+    window = pygame.display.get_surface()
+    assert window is not None, "human mode opened no window"
+    return np.ascontiguousarray(pygame.surfarray.array3d(window).transpose(1, 0, 2))
+
+
+def test_human_mode_shows_the_frame_in_a_window():
+    import pygame
+
     env = ToyRegressionEnv(num_agents=2, render_mode="human")
     obs, _ = env.reset(seed=1)
-    assert env.render() is None
+    assert env.render() is None  # human mode shows the frame instead of returning it
+    same = ToyRenderer(env.possible_agents, "rgb_array", fps=4)
+    first = window_pixels()
+    check_image(first)
+    assert np.array_equal(first, same.draw(env.frame))  # the very frame rgb_array would return
+    assert pygame.display.get_caption()[0] == f"eve-arena: {env.frame['title']}"
+
     x = obs["agent_0"]["x"]
     env.step({"agent_0": x, "agent_1": -x})  # human mode renders inside step
+    after = window_pixels()
+    assert not np.array_equal(after, first) and np.array_equal(after, same.draw(env.frame))
+    same.close()
     env.close()
+    assert not pygame.display.get_init()  # closing shuts the window
     env.close()  # closing twice is harmless
