@@ -12,6 +12,7 @@ _SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if "EVE_ARENA_DATA" not in os.environ and (_SHARED_DATA / "MNIST").is_dir():
     os.environ["EVE_ARENA_DATA"] = str(_SHARED_DATA)
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -32,3 +33,13 @@ def tiny_config():
         return ArenaConfig(**fields)
 
     return make
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """``(height, width)`` of a PNG, after checking that it decodes and is not blank."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        rgb = np.asarray(im.convert("RGB"))
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20, f"{path.name} is (nearly) one flat colour"
+    return rgb.shape[0], rgb.shape[1]

@@ -161,14 +161,35 @@ def test_a_genome_that_cannot_drive_the_env_is_refused_before_any_work(tiny_conf
 
 
 @needs_mnist
-def test_mnist_tournament_picks_its_champion_on_the_validation_split():
+def test_mnist_tournament_picks_its_champion_on_the_validation_split(monkeypatch):
+    from eve_arena import arena as arena_module
     from eve_arena.config import ArenaConfig
+    from eve_arena.develop import predict
 
     config = ArenaConfig.for_env("eve_arena/mnist-v0", population=8, hall_of_fame=2, hall_every=1, env_kwargs={"batch_size": 32, "max_steps": 1, "train_limit": 2000}, heldout_pool=3)
     assert config.genome.target == (784, 10, 10, 10) and config.genome.genome_size <= config.genome.target_size // 2
+    assert config.strategy == "pgpe" and config.champion_by == "heldout"
+    pools, scores = [], arena_module.heldout_scores
+
+    def keep_pool(spec, genomes, *args, **kwargs):  # the candidates the arena scores, as it hands them over
+        pools.append(genomes.clone())
+        return scores(spec, genomes, *args, **kwargs)
+
+    monkeypatch.setattr(arena_module, "heldout_scores", keep_pool)
     arena = Arena(config)
-    for _ in range(2):
+    task = arena.task()
+    x, y = (torch.from_numpy(a.copy()) for a in task.arrays("val"))  # the 5,000 validation images, read here on our own
+    for generation in range(2):
         metrics = arena.step()
-    assert 0.0 <= metrics["champion/heldout_accuracy"] <= 1.0
-    assert metrics["champion/heldout_loss"] == min(metrics["champion/heldout_loss"], metrics["population/heldout_loss_best"])
+        assert len(pools) == generation + 1
+        pool = pools[-1]
+        assert config.heldout_pool <= len(pool) <= config.heldout_pool + 1  # the 3 best-rated of 9, and PGPE's center if not among them
+        with torch.no_grad():
+            logits = predict(config.genome, pool, x)
+        loss, accuracy = task.loss(logits, y), task.accuracy(logits, y)
+        best = int(loss.argmin())
+        assert torch.equal(arena.state.champion, pool[best]), f"generation {generation}: champion is not the pool's lowest validation loss {loss.tolist()}"
+        assert metrics["champion/heldout_loss"] == pytest.approx(float(loss[best]), rel=1e-5)
+        assert metrics["champion/heldout_loss"] == metrics["population/heldout_loss_best"]
+        assert metrics["champion/heldout_accuracy"] == pytest.approx(float(accuracy[best]), abs=1e-6)
     assert {"population/match_loss_median", "population/match_accuracy_median"} <= set(metrics)

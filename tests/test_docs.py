@@ -1,6 +1,7 @@
 """The docs hold together: the site builds with --strict, docs/cli.md is what the parser says,
 and every relative link in README.md points at a file that exists."""
 
+import html
 import importlib.util
 import os
 import re
@@ -16,13 +17,40 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_site_builds_strict(tmp_path):
     if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("material") is None:
         pytest.skip('mkdocs-material is not installed: python -m pip install -e ".[docs]"')
+    import yaml  # mkdocs's own dependency
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (tmp_path / "site" / "index.html").exists()
+    site = tmp_path / "site"
+    pages = _nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"])
+    assert {"index.md", "python-api.md"} <= set(pages), pages  # python-api.md sits in a section: the walk reaches nested entries
+    missing = [page for page in pages if not (site / _built_path(page)).is_file()]
+    assert not missing, f"nav pages with no built HTML: {missing}"
+
+    # The Python API page's example survives the build: its load_champion call is in the page's text.
+    examples = "".join(re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "python-api.md").read_text(), flags=re.S))
+    calls = [line.strip() for line in examples.splitlines() if "load_champion(" in line]
+    assert calls, "docs/python-api.md's examples no longer call load_champion"
+    built = html.unescape(re.sub(r"<[^>]+>", "", (site / _built_path("python-api.md")).read_text()))
+    assert all(call in built for call in calls), f"{calls} not in the built Python API page"
+
+
+def _nav_pages(nav) -> list[str]:
+    """The Markdown files a mkdocs nav names, in order, sections flattened."""
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, dict):
+        return [page for value in nav.values() for page in _nav_pages(value)]
+    return [page for entry in nav for page in _nav_pages(entry)]
+
+
+def _built_path(page: str) -> str:
+    """Where mkdocs (directory URLs, its default) writes ``page``: index.md -> index.html, a.md -> a/index.html."""
+    stem = page.removesuffix(".md")
+    return "index.html" if stem == "index" else f"{stem}/index.html"
 
 
 def test_cli_reference_matches_the_parser():

@@ -8,25 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.conftest import needs_mnist
+from tests.conftest import needs_mnist, png_size
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_seed.py"
 COLUMNS = ["chapter", "config", "task", "seed", "genome_params", "target_params", "test_mse"]
 RUNS = {("1", "direct"), ("2", "seed"), ("2", "fourier"), ("5", "fourier")}
 CLAIM_LINE = re.compile(r"^CLAIM (PASS|FAIL): depth-1 fourier hypernet on the quadratic task: (\d+)/(\d+) seeds within 1\.5x of the direct net's median test MSE \(needs >= (\d+)\)$", re.M)
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """``(height, width)`` of a PNG, after checking that it decodes and is not blank."""
-    from PIL import Image
-
-    with Image.open(path) as im:
-        rgb = np.asarray(im.convert("RGB"))
-    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20, f"{path.name} is (nearly) one flat colour"
-    return rgb.shape[0], rgb.shape[1]
 
 
 def test_quick_run_writes_csv_table_and_plots(tmp_path):
