@@ -142,14 +142,17 @@ def plot_champion_fit(config, champion: torch.Tensor, task, path: Path) -> Path 
         return None
     from eve_arena.develop import predict
 
-    x, y = task.heldout()
+    x, y, *weights = task.heldout()
+    weights = weights[0] if weights else np.full(len(x), 1.0 / len(x))
     order = np.argsort(x)
     with torch.no_grad():
         pred = predict(config.genome, champion[None].float(), torch.from_numpy(x[order]).reshape(-1, 1))[0, :, 0].numpy()
-    mse = float(np.mean((pred.astype(np.float64) - y[order]) ** 2))
+    mse = float(np.sum(weights[order] * (pred.astype(np.float64) - y[order]) ** 2))
+    shown = weights[order] >= 1e-3 * weights.max()  # a quadrature's grid reaches far into the tails
+    x, y, pred = x[order][shown], y[order][shown], pred[shown]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(x, y, s=6, color="0.4", alpha=0.5, label="outcomes (held-out)")
-    ax.plot(x[order], pred, color="tab:red", lw=2, label="champion's predictions")
+    ax.plot(x, pred, color="tab:red", lw=2, label="champion's predictions")
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_title(f"champion on {config.env}: held-out MSE {mse:.3g}")

@@ -109,12 +109,12 @@ def heldout_scores(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | 
     genome learns from first, so that it is scored as it plays: at the end of its life.
     A broken genome's loss is inf, never NaN.
     """
-    xt, yt = _split_tensors(task, split, str(device))
+    xt, yt, *weights = _split_tensors(task, split, str(device))
     if spec.lifetime == "plastic" and lifetime:
         out = forward(unflatten(live(spec, genomes.to(device), lifetime), spec.levels[0]), xt, spec.activation)
     else:
         out = predict(spec, genomes.to(device), xt)
-    loss = task.loss(out, yt).cpu().numpy()
+    loss = task.loss(out, yt, *weights).cpu().numpy()
     scores = {"loss": np.where(np.isfinite(loss), loss, np.inf)}
     if hasattr(task, "accuracy"):
         scores["accuracy"] = task.accuracy(out, yt).cpu().numpy()
@@ -122,13 +122,14 @@ def heldout_scores(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | 
 
 
 @functools.lru_cache(maxsize=8)
-def _split_tensors(task, split: str, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _split_tensors(task, split: str, device: str) -> tuple[torch.Tensor, ...]:
     """A task's fixed split as tensors on ``device``, made once: MNIST's validation split is 15 MB,
     and the arena scores champions on it every generation. Tasks are frozen dataclasses, so equal
-    settings share an entry, and their splits never change."""
-    x, y = getattr(task, split)()
+    settings share an entry, and their splits never change. A split is ``(x, y)``, or ``(x, y,
+    weights)`` where it is a quadrature (the toy worlds'): then ``task.loss`` takes the weights."""
+    x, y, *weights = getattr(task, split)()
     # A copy: tasks hand out read-only arrays, which torch will not wrap.
-    return torch.tensor(x, device=device).reshape(len(x), -1), torch.tensor(y, device=device)
+    return (torch.tensor(x, device=device).reshape(len(x), -1), torch.tensor(y, device=device), *(torch.tensor(w, device=device) for w in weights))
 
 
 def heldout_loss(spec: GenomeSpec, genomes: torch.Tensor, task, device: str | torch.device = "cpu") -> np.ndarray:
@@ -170,7 +171,7 @@ def dead_units(spec: GenomeSpec, genome: torch.Tensor, task, device: str | torch
     """Hidden units of a ``(1, D)`` genome's net whose output is the same for every input of the
     held-out split (a ReLU that never fires): a net trained without restarts can lose its
     plasticity this way, and answer with a constant."""
-    h, _ = _split_tensors(task, "heldout", str(device))
+    h = _split_tensors(task, "heldout", str(device))[0]
     dead = 0
     for w, b in develop(spec, genome)[:-1]:
         h = ACTIVATIONS[spec.activation](h @ w[0].T + b[0])

@@ -6,8 +6,8 @@
 Each run is exactly `eve-arena tournament --seed S` with the defaults (quadratic toy task,
 depth-1 Fourier-coordinate hypernet genomes, population 64, 1000 generations); the long run
 raises population and generations. No backprop anywhere: fitness is the tournament rating.
-The table gives the champion's held-out MSE (2,000 samples no match ever draws; the target's
-variance is about 200) and the wall time on the machine that ran it.
+The table gives the champion's held-out MSE (its expected squared error over x ~ N(0, 1), by
+the task's quadrature, plus the noise variance; the target's variance is about 200) and the wall time on the machine that ran it.
 """
 
 from __future__ import annotations
