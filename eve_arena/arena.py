@@ -17,15 +17,15 @@ import numpy as np
 import torch
 
 from eve_arena import ladder, ratings
-from eve_arena.agents.baselines import ConstantPredictor, load_baseline
+from eve_arena.agents.baselines import ConstantPredictor
 from eve_arena.agents.genome_agent import GenomeTeam
+from eve_arena.backend import MatchPlan, MatchPlayer, make_backend
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import world
 from eve_arena.envs.feedback import FEEDBACK_NEEDED
 from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import Copies, RandomAgent, play_field, summary_metrics
 from eve_arena.lifetime import lifetime_batches
-from eve_arena.match import play_match
 from eve_arena.selfbuild import fidelity, offspring
 from eve_arena.tournament import schedule
 from eve_arena.train import heldout_scores
@@ -89,7 +89,10 @@ def generation_rngs(seed: int, generation: int) -> tuple[np.random.Generator, to
 
 
 class Arena:
-    def __init__(self, config: ArenaConfig, state: ArenaState | None = None):
+    def __init__(self, config: ArenaConfig, state: ArenaState | None = None, backend: str = "local", workers: int = 1, ray_address: str | None = None):
+        """``backend``: where the generation's matches are played (``backend.py``): ``local``, in
+        this process, or ``ray`` on ``workers`` Ray workers (a local cluster, or the one at
+        ``ray_address``). Every backend plays the same run, bit for bit."""
         self.config = config
         self.spec = config.genome
         torch.set_num_threads(config.threads)
@@ -100,12 +103,13 @@ class Arena:
         self.state = state if state is not None else initial_state(config)
         if self.state.ladder is None:  # a checkpoint from before the ladder
             self.state.ladder = ladder.LadderState.empty(self.spec.genome_size)
-        self._envs: dict[int, object] = {}
         shape = world.probe(config.env, config.env_kwargs, config.io)
         self.fixed_seats = shape.fixed_seats
+        self.player = MatchPlayer(config, self.fixed_seats)
         check_genome_fits_env(self.spec, shape, self.env(), config.env)
-        self.baselines = [load_baseline(name, self.env(), seed=config.seed + i) for i, name in enumerate(config.baselines)]
+        self.baselines = self.player.baselines
         self._check_seats()
+        self.backend = make_backend(backend, config, self.fixed_seats, self.player, workers, ray_address)
         schedule_ = getattr(self.scoring_world(), "schedule", None)
         if getattr(schedule_, "unit", None) == "step" and schedule_.every >= getattr(self.scoring_world(), "max_steps", 0):
             warn(f"{config.env} changes every {schedule_.every} steps but its episodes last {self.scoring_world().max_steps}: it never changes within an episode; raise --steps or lower change_every")
@@ -123,10 +127,11 @@ class Arena:
 
     def env(self, seats: int | None = None):
         """A cached environment with ``seats`` agents (None: one, or the world's fixed number)."""
-        seats = self.fixed_seats or seats or 1
-        if seats not in self._envs:
-            self._envs[seats] = world.build(self.config.env, self.config.env_kwargs, seats, self.fixed_seats)
-        return self._envs[seats]
+        return self.player.env(seats)
+
+    def close(self) -> None:
+        """Lets the backend's workers go (nothing to do for the local backend)."""
+        self.backend.close()
 
     def scoring_world(self):
         """The environment champions are scored in, unwrapped (its task, phase, batch size)."""
@@ -224,23 +229,25 @@ class Arena:
         across matches where a single match has nothing to rank.
         """
         cfg = self.config
-        everyone, p, center_seats, baseline_seats, mu, sigma = seating.everyone, seating.p, seating.center, seating.baselines, seating.mu, seating.sigma
+        p, center_seats, baseline_seats, mu, sigma = seating.p, seating.center, seating.baselines, seating.mu, seating.sigma
         invalid = np.zeros(len(mu), dtype=np.int64)
         match_infos: dict[str, list[np.ndarray]] = {}
         shared = self.fixed_seats - len(baseline_seats) - len(center_seats) if self.fixed_seats else None
         matches = schedule(cfg.tournament, p, seating.h, rng, seats=shared)
         per_round = len(matches) // cfg.tournament.rounds
         by_round = cfg.tournament.ranking == "round"
+        # Every seed is drawn before any match is played, in the order the matches are rated, so
+        # the backend may play them anywhere, in any order.
+        rounds = []
         for start in range(0, len(matches), per_round):
             round_seed = int(rng.integers(2**31)) if by_round else None
+            rounds.append([MatchPlan(np.concatenate([seats, center_seats]), round_seed if by_round else int(rng.integers(2**31))) for seats in matches[start : start + per_round]])
+        results = iter(self.backend.play(seating.everyone, [plan for plans in rounds for plan in plans], self.state.generation))
+        for plans in rounds:
             totals, counts = np.zeros(len(mu)), np.zeros(len(mu))
-            for genome_seats in matches[start : start + per_round]:
-                genome_seats = np.concatenate([genome_seats, center_seats])
-                team = GenomeTeam(self.spec, everyone[genome_seats], device=cfg.device)
-                seats = np.concatenate([genome_seats, baseline_seats])
-                seed = round_seed if by_round else int(rng.integers(2**31))
-                # A changing world reads the generation from the reset options (schedules.py).
-                result = play_match(self.env(len(seats)), [team, *self.baselines], seed=seed, options={"generation": self.state.generation})
+            for plan in plans:
+                result = next(results)
+                seats = np.concatenate([plan.genome_seats, baseline_seats])
                 if by_round:
                     np.add.at(totals, seats, result.returns)
                     np.add.at(counts, seats, 1)

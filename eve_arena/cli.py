@@ -92,6 +92,23 @@ Defaults marked "world's" differ between worlds (MNIST runs pgpe on 2 threads, f
 --print-config shows them. Precedence: flags, then --config, then the world's defaults."""
 
 
+def _backend_arguments(group) -> None:
+    group.add_argument("--backend", choices=("local", "ray"), default="local", help="where matches are played: in this process, or on Ray workers (pip install 'eve-arena[ray]'); the run is the same on both (default local)")
+    group.add_argument("--workers", type=_positive_int, default=1, help="ray: worker processes (default 1)")
+    group.add_argument("--ray-address", metavar="ADDRESS", help="ray: join this cluster (auto or HOST:PORT) instead of starting a local one")
+
+
+def _backend(args) -> dict:
+    """The run's backend settings, checked before a run directory is made."""
+    if args.backend == "local" and (args.workers != 1 or args.ray_address):
+        raise UserError("--workers and --ray-address are for --backend ray")
+    if args.backend == "ray":
+        from eve_arena.backend import import_ray
+
+        import_ray()
+    return {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eve_arena import __version__
 
@@ -112,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--threads", type=_positive_int, help="torch threads (default: the world's; 1, MNIST 2)")
     where.add_argument("--tensorboard", type=Path, metavar="DIR", help="also write every metric to TensorBoard logs in DIR (pip install 'eve-arena[tensorboard]')")
     where.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _backend_arguments(where)
 
     world = t.add_argument_group("world")
     world.add_argument("--env", help="registered environment id or module:Class (see `eve-arena envs`); default eve_arena/toy_quadratic-v0")
@@ -165,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--generations", type=_positive_int, help="new total number of generations (default: the run's)")
     r.add_argument("--tensorboard", type=Path, metavar="DIR", help="also write every metric to TensorBoard logs in DIR")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _backend_arguments(r)
 
     v = sub.add_parser("render", help="watch the champion play the hall of fame (window, PNG frames or GIF)")
     v.add_argument("run_dir", type=Path, help="a run directory with at least one checkpoint")
@@ -248,6 +267,7 @@ def _tournament(args) -> None:
 
     if args.out is None and not args.print_config:
         raise UserError("--out is required: the directory the run is written to, e.g. --out runs/demo (or --print-config to see the settings only)")
+    backend = _backend(args)
     config = config_from_args(args)
     if args.print_config:
         print(json.dumps(config.to_dict(), indent=2))
@@ -256,7 +276,7 @@ def _tournament(args) -> None:
     trackers = _trackers(args)
     start_run(config, args.out)
     print(f"run directory: {args.out}  (resume with `eve-arena resume {args.out}`)")
-    _report(run_arena(args.out, progress=not args.no_progress, callbacks=trackers), args.out)
+    _report(run_arena(args.out, progress=not args.no_progress, callbacks=trackers, **backend), args.out)
 
 
 def _trackers(args) -> list:
@@ -290,7 +310,7 @@ def _resume(args) -> None:
     from eve_arena.runs import run_arena
 
     _announce_imports(args.run_dir)
-    _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress, callbacks=_trackers(args)), args.run_dir)
+    _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress, callbacks=_trackers(args), **_backend(args)), args.run_dir)
 
 
 def _report(state, run_dir: Path) -> None:

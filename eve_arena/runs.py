@@ -195,7 +195,7 @@ def start_run(config: ArenaConfig, run_dir: Path) -> None:
         raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
 
 
-def run(config: ArenaConfig, out: str | Path, *, callbacks: Sequence[Callable[[dict], object]] = (), progress: bool = True) -> ArenaState:
+def run(config: ArenaConfig, out: str | Path, *, callbacks: Sequence[Callable[[dict], object]] = (), progress: bool = True, **backend) -> ArenaState:
     """Runs ``config`` in the run directory ``out``, the Python side of ``eve-arena tournament``.
 
     A new or empty ``out`` starts the run; an ``out`` that holds a run of this same config (but
@@ -203,18 +203,19 @@ def run(config: ArenaConfig, out: str | Path, *, callbacks: Sequence[Callable[[d
     run again continues a killed run; one that holds another run is refused. Every callback is
     called with each generation's metrics (the dict written to metrics.jsonl) once they and any
     checkpoint due are on disk: a tracker needs nothing more. Returns the run's final state;
-    ``load_champion(out)`` is its champion as a torch module."""
+    ``load_champion(out)`` is its champion as a torch module. ``backend``, ``workers`` and
+    ``ray_address`` say where matches are played (``Arena``); the run is the same on any."""
     out = Path(out)
     if (out / CONFIG_FILE).exists():
         held = ArenaConfig.load(out / CONFIG_FILE)
         if {**held.to_dict(), "generations": 0} != {**config.to_dict(), "generations": 0}:
             raise UserError(f"{out} holds another run than this config; choose another directory, or resume that run with `eve-arena resume {out}`")
-        return run_arena(out, generations=config.generations if held.generations != config.generations else None, progress=progress, callbacks=callbacks)
+        return run_arena(out, generations=config.generations if held.generations != config.generations else None, progress=progress, callbacks=callbacks, **backend)
     start_run(config, out)
-    return run_arena(out, progress=progress, callbacks=callbacks)
+    return run_arena(out, progress=progress, callbacks=callbacks, **backend)
 
 
-def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None, callbacks: Sequence[Callable[[dict], object]] = ()) -> ArenaState:
+def run_arena(run_dir: Path, generations: int | None = None, progress: bool = True, stop_after: int | None = None, callbacks: Sequence[Callable[[dict], object]] = (), **backend) -> ArenaState:
     """Runs (or resumes) the run in ``run_dir`` up to ``generations`` (default: the config's),
     calling each of ``callbacks`` with every generation's metrics (``run``).
 
@@ -224,7 +225,7 @@ def run_arena(run_dir: Path, generations: int | None = None, progress: bool = Tr
     ArenaConfig.load(run_dir / CONFIG_FILE)  # not a run directory: say so before locking anything
     with RunLock(run_dir):
         try:
-            return _run_locked(run_dir, generations, progress, stop_after, tuple(callbacks))
+            return _run_locked(run_dir, generations, progress, stop_after, tuple(callbacks), backend)
         finally:
             for callback in callbacks:
                 close = getattr(callback, "close", None)
@@ -245,14 +246,21 @@ def _call_back(callbacks: tuple, metrics: dict, run_dir: Path) -> None:
             raise UserError(f"callback {name} raised {type(exc).__name__}: {exc} at generation {metrics.get('generation')}; the run stopped and {kept}: mend the callback and resume ({run_dir})") from exc
 
 
-def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_after: int | None, callbacks: tuple = ()) -> ArenaState:
+def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_after: int | None, callbacks: tuple = (), backend: dict | None = None) -> ArenaState:
     config, state = load_run(run_dir)
     if generations is not None:
         if generations < 1:
             raise UserError(f"generations must be a positive integer, got {generations}")
         config = ArenaConfig.from_dict({**config.to_dict(), "generations": generations})
     torch.set_num_threads(config.threads)
-    arena = Arena(config, state)
+    arena = Arena(config, state, **(backend or {}))
+    try:
+        return _generations(run_dir, config, arena, generations, progress, stop_after, callbacks)
+    finally:
+        arena.close()
+
+
+def _generations(run_dir: Path, config: ArenaConfig, arena: Arena, generations: int | None, progress: bool, stop_after: int | None, callbacks: tuple) -> ArenaState:
     if generations is not None:  # recorded once the resumed run has been built, not before
         config.save(run_dir / CONFIG_FILE, read_provenance(run_dir / CONFIG_FILE))
     _truncate_rows(run_dir, arena.state.generation)

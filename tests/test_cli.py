@@ -187,3 +187,11 @@ def test_a_bad_config_file_is_one_line_naming_it(tmp_path, capsys, name, text, m
 def test_out_is_required_unless_printing(capsys):
     assert main(["tournament", "--generations", "3"]) == 2
     assert "--out is required" in capsys.readouterr().err
+
+
+def test_the_ray_backend_without_ray_is_one_line_and_makes_no_run_dir(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    assert main(["tournament", "--out", str(tmp_path / "run"), "--backend", "ray"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["eve-arena: error: --backend ray needs Ray: pip install 'eve-arena[ray]'"]
+    assert not (tmp_path / "run").exists()

@@ -1,0 +1,180 @@
+"""Where a generation's matches are played: in this process (``local``) or on Ray workers (``ray``).
+
+The arena draws every match's seats and seed first, hands the list to a backend, and rates the
+results in the list's order, so the run is the same, bit for bit, whatever plays the matches
+and however many workers there are. A Ray worker builds its worlds and baselines once, when it
+starts. Each generation the genomes travel to the workers once (``ray.put``); only returns,
+invalid-step counts and info means come back. A worker that dies mid-generation has its matches
+played again by a fresh one: a match is a pure function of its genomes and seed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from eve_arena.agents.baselines import load_baseline
+from eve_arena.agents.genome_agent import GenomeTeam
+from eve_arena.envs import world
+from eve_arena.errors import UserError
+from eve_arena.match import MatchResult, play_match
+
+BACKENDS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class MatchPlan:
+    """One match: the genome seats (indices into the generation's ``everyone``) and its seed."""
+
+    genome_seats: np.ndarray
+    seed: int
+
+
+class MatchPlayer:
+    """Plays matches of one run's world: its envs (one per seat count) and baselines, built once."""
+
+    def __init__(self, config, fixed_seats: int | None):
+        self.config, self.fixed_seats = config, fixed_seats
+        self._envs: dict[int, object] = {}
+        self.baselines = [load_baseline(name, self.env(), seed=config.seed + i) for i, name in enumerate(config.baselines)]
+
+    def env(self, seats: int | None = None):
+        seats = self.fixed_seats or seats or 1
+        if seats not in self._envs:
+            self._envs[seats] = world.build(self.config.env, self.config.env_kwargs, seats, self.fixed_seats)
+        return self._envs[seats]
+
+    def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
+        results = []
+        for plan in plans:
+            team = GenomeTeam(self.config.genome, everyone[plan.genome_seats], device=self.config.device)
+            seats = len(plan.genome_seats) + len(self.baselines)
+            # A changing world reads the generation from the reset options (schedules.py).
+            result = play_match(self.env(seats), [team, *self.baselines], seed=plan.seed, options={"generation": generation})
+            results.append(MatchResult(result.returns, result.invalid_steps, result.info_means))
+        return results
+
+
+class LocalBackend:
+    """Today's: every match in this process, one after another, on the arena's own worlds."""
+
+    name = "local"
+
+    def __init__(self, player: MatchPlayer):
+        self.player = player
+
+    def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
+        return self.player.play(everyone, plans, generation)
+
+    def close(self) -> None:
+        pass
+
+
+class RayBackend:
+    """Matches spread over ``workers`` Ray actors, each with its own worlds and baselines.
+
+    ``address``: None starts a local cluster (localhost, no dashboard); ``"auto"`` or
+    ``HOST:PORT`` joins an existing one. A dead actor's share is played again by a new actor.
+    """
+
+    name = "ray"
+
+    def __init__(self, config, fixed_seats: int | None, workers: int, address: str | None = None):
+        ray = import_ray()
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise UserError(f"--workers must be a positive integer, got {workers!r}")
+        self._ray = ray
+        self._started = False
+        if ray.is_initialized():
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+            if workers > cpus:
+                raise UserError(f"--workers {workers} is more than the Ray cluster's {cpus} CPUs; use at most {cpus}")
+        else:
+            if address is None and workers > (os.cpu_count() or 1):
+                raise UserError(f"--workers {workers} is more than this machine's {os.cpu_count()} CPUs; use at most {os.cpu_count()}, or join a cluster with --ray-address")
+            try:
+                if address is None:
+                    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+                else:
+                    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise UserError(f"cannot reach the Ray cluster at {address!r} ({first}); start it with `ray start --head`, or drop --ray-address for a local one") from None
+            self._started = True
+        self._config, self._fixed_seats, self.workers = config, fixed_seats, workers
+        self.restarts = 0
+        """Workers replaced after dying (over the backend's life): more than three per worker stops the run."""
+        self._actor_class = ray.remote(num_cpus=1, max_restarts=0)(_RemotePlayer)
+        self._actors = [self._new_actor() for _ in range(workers)]
+
+    def _new_actor(self):
+        return self._actor_class.remote(self._config, self._fixed_seats)
+
+    def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
+        ray = self._ray
+        genomes = ray.put(everyone.cpu().numpy())
+        shares = [list(range(w, len(plans), self.workers)) for w in range(self.workers)]
+        pending = {w: self._actors[w].play.remote(genomes, [plans[i] for i in shares[w]], generation) for w in range(self.workers) if shares[w]}
+        results: list[MatchResult | None] = [None] * len(plans)
+        while pending:
+            worker, ref = next(iter(pending.items()))
+            try:
+                played = ray.get(ref)
+            except ray.exceptions.RayActorError:
+                # The worker died (killed, out of memory, its node lost): a new one plays its share.
+                self.restarts += 1
+                if self.restarts > 3 * self.workers:
+                    raise UserError("Ray workers keep dying while playing matches; the run stopped and its last checkpoint is whole: check the cluster, then resume") from None
+                self._actors[worker] = self._new_actor()
+                pending[worker] = self._actors[worker].play.remote(genomes, [plans[i] for i in shares[worker]], generation)
+                continue
+            except ray.exceptions.RayTaskError as exc:
+                cause = exc.as_instanceof_cause() if hasattr(exc, "as_instanceof_cause") else exc
+                if isinstance(cause, UserError) or isinstance(getattr(exc, "cause", None), UserError):
+                    raise UserError(str(getattr(exc, "cause", cause))) from None
+                raise
+            for index, result in zip(shares[worker], played):
+                results[index] = result
+            del pending[worker]
+        return results
+
+    def close(self) -> None:
+        for actor in self._actors:
+            self._ray.kill(actor)
+        self._actors = []
+        if self._started:
+            self._ray.shutdown()
+
+
+class _RemotePlayer:
+    """A Ray actor: one ``MatchPlayer`` for the life of the worker."""
+
+    def __init__(self, config, fixed_seats):
+        torch.set_num_threads(config.threads)
+        self.player = MatchPlayer(config, fixed_seats)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
+        return self.player.play(torch.from_numpy(genomes), plans, generation)
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UserError("--backend ray needs Ray: pip install 'eve-arena[ray]'") from None
+    return ray
+
+
+def make_backend(name: str, config, fixed_seats: int | None, player: MatchPlayer, workers: int = 1, address: str | None = None):
+    """The backend ``name`` plays matches on: ``local`` uses ``player`` (the arena's own)."""
+    if name == "local":
+        return LocalBackend(player)
+    if name == "ray":
+        return RayBackend(config, fixed_seats, workers, address)
+    raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
