@@ -107,8 +107,19 @@ class RayBackend:
         self._config, self._fixed_seats, self.workers = config, fixed_seats, workers
         self.restarts = 0
         """Workers replaced after dying (over the backend's life): more than three per worker stops the run."""
-        self._actor_class = ray.remote(num_cpus=1, max_restarts=0)(_RemotePlayer)
+        self._actor_class = ray.remote(num_cpus=1, num_gpus=self._gpu_share(ray, config, workers), max_restarts=0)(_RemotePlayer)
         self._actors = [self._new_actor() for _ in range(workers)]
+
+    @staticmethod
+    def _gpu_share(ray, config, workers: int) -> float:
+        """With ``--device cuda`` each worker takes an equal share of the cluster's GPUs (at most
+        one each), so Ray places the workers where the GPUs are."""
+        if torch.device(config.device).type != "cuda":
+            return 0
+        gpus = float(ray.cluster_resources().get("GPU", 0))
+        if gpus == 0:
+            raise UserError("--device cuda, and the Ray cluster has no GPU; use --device cpu, or join a cluster with GPUs")
+        return min(1.0, gpus / workers)
 
     def _new_actor(self):
         return self._actor_class.remote(self._config, self._fixed_seats)
@@ -158,6 +169,11 @@ class _RemotePlayer:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def node(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
 
     def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         return self.player.play(torch.from_numpy(genomes), plans, generation)

@@ -81,6 +81,14 @@ def _key_value(text: str) -> tuple[str, object]:
         return key, raw
 
 
+SWEEP_EXAMPLES = """examples:
+  eve-arena sweep --out runs/seeds --seeds 0 1 2 3                        # four toy runs, one after another
+  eve-arena sweep --out runs/seeds --seeds 0 1 2 3 --backend ray --workers 2   # two at a time on Ray
+
+Every other setting is tournament's; `--seed` is replaced by each of --seeds. Started again, a
+sweep finishes what is unfinished. The table is OUT/sweep.md (and sweep.json)."""
+
+
 TOURNAMENT_EXAMPLES = """examples:
   eve-arena tournament --out runs/demo                                   # the toy world's defaults
   eve-arena tournament --out runs/mnist --env eve_arena/mnist-v0         # MNIST (eve-arena data mnist first)
@@ -109,14 +117,8 @@ def _backend(args) -> dict:
     return {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from eve_arena import __version__
-
-    parser = _Parser(prog="eve-arena", description="Evolve hypernetwork genomes in rated PettingZoo tournaments.", epilog="docs: docs/index.md (mkdocs serve); the Python API: docs/python-api.md")
-    parser.add_argument("--version", action="version", version=f"eve-arena {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments", epilog=TOURNAMENT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+def _run_arguments(t) -> None:
+    """The settings of a run, shared by `tournament` and `sweep`."""
     where = t.add_argument_group("run")
     where.add_argument("--out", type=_directory, help="run directory to create (config, checkpoints, metrics, plots); required unless --print-config")
     where.add_argument("--config", type=Path, metavar="FILE", help="settings from a JSON (a run's config.json) or TOML file, whole or in part; flags override it")
@@ -177,6 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
     evaluation.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 100)")
     evaluation.add_argument("--anchor-window", type=_non_negative_int, help="rate champions against the newest N frozen champions besides the fixed field (default 6)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from eve_arena import __version__
+
+    parser = _Parser(prog="eve-arena", description="Evolve hypernetwork genomes in rated PettingZoo tournaments.", epilog="docs: docs/index.md (mkdocs serve); the Python API: docs/python-api.md")
+    parser.add_argument("--version", action="version", version=f"eve-arena {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("tournament", help="start a run: evolve a population through rated tournaments", epilog=TOURNAMENT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _run_arguments(t)
+
+    w = sub.add_parser("sweep", help="several runs at once, one per seed, each in OUT/seed_S; one table at the end", epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("--seeds", type=_non_negative_int, nargs="+", required=True, metavar="SEED", help="the runs' seeds: one run each")
+    _run_arguments(w)
 
     r = sub.add_parser("resume", help="continue a run from its newest good checkpoint")
     r.add_argument("run_dir", type=Path, help="the run's directory (the --out of its tournament)")
@@ -279,6 +296,28 @@ def _tournament(args) -> None:
     _report(run_arena(args.out, progress=not args.no_progress, callbacks=trackers, **backend), args.out)
 
 
+def _sweep(args) -> None:
+    from eve_arena.sweep import SWEEP_TABLE, sweep
+
+    if args.out is None:
+        raise UserError("--out is required: the directory that holds the sweep's runs, e.g. --out runs/seeds")
+    if args.seed is not None:
+        raise UserError("a sweep's seeds are --seeds; drop --seed")
+    if args.tensorboard is not None:
+        raise UserError("--tensorboard is for one run; give each run of a sweep its own with `eve-arena resume RUN --tensorboard DIR`")
+    backend = _backend(args)
+    base = config_from_args(args)
+    if args.print_config:
+        print(json.dumps(base.to_dict(), indent=2))
+        return
+    from eve_arena.config import ArenaConfig
+
+    configs = {f"seed_{seed}": ArenaConfig.from_dict({**base.to_dict(), "seed": seed}) for seed in dict.fromkeys(args.seeds)}
+    sweep(configs, args.out, backend=backend["backend"], workers=backend["workers"], ray_address=backend["ray_address"])
+    print((args.out / SWEEP_TABLE).read_text(), end="")
+    print(f"files: {args.out}/{SWEEP_TABLE}, {args.out}/sweep.json, and a run directory per seed")
+
+
 def _trackers(args) -> list:
     from eve_arena.trackers import TensorBoard
 
@@ -363,7 +402,7 @@ def _data(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"tournament": _tournament, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs, "data": _data}[args.command]
+    command = {"tournament": _tournament, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs, "data": _data, "sweep": _sweep}[args.command]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
