@@ -278,18 +278,29 @@ def config_from_args(args: argparse.Namespace):
     return ArenaConfig(**fields)
 
 
-def _tournament(args) -> None:
+def _settings(args, what: str):
+    """The run's backend settings and config, every check done before a run directory exists;
+    None after printing them for --print-config."""
     from eve_arena.arena import Arena
-    from eve_arena.runs import run_arena, start_run
 
     if args.out is None and not args.print_config:
-        raise UserError("--out is required: the directory the run is written to, e.g. --out runs/demo (or --print-config to see the settings only)")
+        raise UserError(f"--out is required: the directory {what}, e.g. --out runs/demo (or --print-config to see the settings only)")
     backend = _backend(args)
     config = config_from_args(args)
     if args.print_config:
         print(json.dumps(config.to_dict(), indent=2))
+        return None
+    Arena(config).env(config.tournament.match_size or config.population)  # unknown env ids fail here
+    return backend, config
+
+
+def _tournament(args) -> None:
+    from eve_arena.runs import run_arena, start_run
+
+    settings = _settings(args, "the run is written to")
+    if settings is None:
         return
-    Arena(config).env(config.tournament.match_size or config.population)  # unknown env ids fail here, before the run dir exists
+    backend, config = settings
     trackers = _trackers(args)
     start_run(config, args.out)
     print(f"run directory: {args.out}  (resume with `eve-arena resume {args.out}`)")
@@ -297,21 +308,17 @@ def _tournament(args) -> None:
 
 
 def _sweep(args) -> None:
+    from eve_arena.config import ArenaConfig
     from eve_arena.sweep import SWEEP_TABLE, sweep
 
-    if args.out is None:
-        raise UserError("--out is required: the directory that holds the sweep's runs, e.g. --out runs/seeds")
     if args.seed is not None:
         raise UserError("a sweep's seeds are --seeds; drop --seed")
     if args.tensorboard is not None:
         raise UserError("--tensorboard is for one run; give each run of a sweep its own with `eve-arena resume RUN --tensorboard DIR`")
-    backend = _backend(args)
-    base = config_from_args(args)
-    if args.print_config:
-        print(json.dumps(base.to_dict(), indent=2))
+    settings = _settings(args, "that holds the sweep's runs")
+    if settings is None:
         return
-    from eve_arena.config import ArenaConfig
-
+    backend, base = settings
     configs = {f"seed_{seed}": ArenaConfig.from_dict({**base.to_dict(), "seed": seed}) for seed in dict.fromkeys(args.seeds)}
     sweep(configs, args.out, backend=backend["backend"], workers=backend["workers"], ray_address=backend["ray_address"])
     print((args.out / SWEEP_TABLE).read_text(), end="")
