@@ -11,6 +11,7 @@ played again by a fresh one: a match is a pure function of its genomes and seed.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,7 @@ class RayBackend:
         else:
             if address is None and workers > (os.cpu_count() or 1):
                 raise UserError(f"--workers {workers} is more than this machine's {os.cpu_count()} CPUs; use at most {os.cpu_count()}, or join a cluster with --ray-address")
+            check_address(address)
             try:
                 if address is None:
                     ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
@@ -138,15 +140,18 @@ class RayBackend:
                 # The worker died (killed, out of memory, its node lost): a new one plays its share.
                 self.restarts += 1
                 if self.restarts > 3 * self.workers:
-                    raise UserError("Ray workers keep dying while playing matches; the run stopped and its last checkpoint is whole: check the cluster, then resume") from None
+                    raise UserError("Ray workers keep dying while playing matches; the run stopped and its last checkpoint is whole: check the cluster, then resume it with `eve-arena resume RUN_DIR` on either backend") from None
                 self._actors[worker] = self._new_actor()
                 pending[worker] = self._actors[worker].play.remote(genomes, [plans[i] for i in shares[worker]], generation)
                 continue
             except ray.exceptions.RayTaskError as exc:
-                cause = exc.as_instanceof_cause() if hasattr(exc, "as_instanceof_cause") else exc
-                if isinstance(cause, UserError) or isinstance(getattr(exc, "cause", None), UserError):
-                    raise UserError(str(getattr(exc, "cause", cause))) from None
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, UserError):  # the world broke its contract: the same line as locally
+                    raise UserError(str(cause)) from None
                 raise
+            except ray.exceptions.RayError as exc:  # the cluster itself failed (its head, the network)
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise UserError(f"the Ray cluster failed mid-generation ({first}); the run stopped and its last checkpoint is whole: resume it with `eve-arena resume RUN_DIR` on either backend") from None
             for index, result in zip(shares[worker], played):
                 results[index] = result
             del pending[worker]
@@ -177,6 +182,20 @@ class _RemotePlayer:
 
     def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         return self.player.play(torch.from_numpy(genomes), plans, generation)
+
+
+def check_address(address: str | None, timeout: float = 5.0) -> None:
+    """A ``HOST:PORT`` that nothing answers on is refused in one line, in seconds: Ray itself
+    would keep retrying for minutes. ``auto`` and None are Ray's to resolve."""
+    if address in (None, "auto"):
+        return
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        raise UserError(f"--ray-address must be auto or HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise UserError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}); start it with `ray start --head` and give its address, or drop --ray-address for a local cluster") from None
 
 
 def import_ray():

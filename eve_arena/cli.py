@@ -111,9 +111,10 @@ def _backend(args) -> dict:
     if args.backend == "local" and (args.workers != 1 or args.ray_address):
         raise UserError("--workers and --ray-address are for --backend ray")
     if args.backend == "ray":
-        from eve_arena.backend import import_ray
+        from eve_arena.backend import check_address, import_ray
 
         import_ray()
+        check_address(args.ray_address)
     return {"backend": args.backend, "workers": args.workers, "ray_address": args.ray_address}
 
 

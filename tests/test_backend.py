@@ -93,4 +93,6 @@ def test_bad_backend_settings_are_one_line(cluster, tiny_config, capsys):
 
     assert main(["tournament", "--out", "/tmp/never-made", "--workers", "2"]) == 2
     assert "--workers and --ray-address are for --backend ray" in capsys.readouterr().err
+    assert main(["tournament", "--out", "/tmp/never-made", "--backend", "ray", "--ray-address", "127.0.0.1:1"]) == 2
+    assert "cannot reach the Ray cluster at 127.0.0.1:1" in capsys.readouterr().err
     assert not Path("/tmp/never-made").exists()
