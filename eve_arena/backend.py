@@ -181,7 +181,7 @@ class _RemotePlayer:
         return ray.get_runtime_context().get_node_id()
 
     def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
-        return self.player.play(torch.from_numpy(genomes), plans, generation)
+        return self.player.play(torch.tensor(genomes), plans, generation)  # a copy: the object store's array is read-only
 
 
 def check_address(address: str | None, timeout: float = 5.0) -> None:
