@@ -27,7 +27,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
+from results_io import provenance, save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.adaptivity import write_report
 from eve_arena.config import ArenaConfig
@@ -120,7 +120,7 @@ def main() -> None:
         dead = "; ".join(f"{world} " + ", ".join(str(r["dead_units_at_end"]) for r in rows if r["world"] == world and r["genome"] == "backprop") for world in args.worlds)
         width = sum(genome_for(args.worlds[0], "backprop").target[1:-1])
         lines += ["", f"Hidden units of the backprop net (of {width}) that answer every held-out input alike at the end of the run, per seed: {dead}."]
-    write_atomic(os.path.join(args.out, "adaptivity_study.md"), "\n".join(lines) + "\n")
+    write_atomic(os.path.join(args.out, "adaptivity_study.md"), "\n".join([*lines, "", provenance()]) + "\n")
     fig, axes = plt.subplots(1, len(args.worlds), figsize=(7 * len(args.worlds), 4), squeeze=False)
     for ax, world in zip(axes[0], args.worlds):
         for k, kind in enumerate(args.genomes):

@@ -31,7 +31,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from results_io import save_figure, write_atomic, write_csv  # scripts/results_io.py
+from results_io import provenance, save_figure, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.arena import Arena, initial_state
 from eve_arena.config import ArenaConfig
@@ -137,7 +137,7 @@ def tradeoff(args) -> None:
         f"| {r['replication_weight']:g} | {r['seed']} | {r['score']:.4g} | {r['rho']:.3g} | {r['weight_norm']:.3g} ({r['start_norm']:.3g}) | {r['child_score']:.4g} | {r['child_rho']:.3g} | {r['noisy_twin_score']:.4g} | {r['seconds']} |"
         for r in rows
     ]
-    write_atomic(os.path.join(args.out, name + ".md"), "\n".join(lines) + "\n")
+    write_atomic(os.path.join(args.out, name + ".md"), "\n".join([*lines, "", provenance()]) + "\n")
     plot_tradeoff(rows, args.world, os.path.join(args.out, name + ".png"))
     print(f"wrote {args.out}/{name}.{{md,csv,png}}")
 
@@ -236,7 +236,7 @@ def heredity(args) -> None:
     for r in rows:
         after, change = (f"{r['score_after']:.4g}", f"{r['relative_change']:+.1%}") if r["broken_at"] == "" else (f"all broken from generation {r['broken_at']}", "-")
         lines.append(f"| {r['self_build']} | {r['replication_weight']:g} | {r['rho']:.3g} | {r['weight_norm']:.3g} | {r['founder_score']:.4g} | {after} | {change} |")
-    write_atomic(os.path.join(args.out, name + ".md"), "\n".join(lines) + "\n")
+    write_atomic(os.path.join(args.out, name + ".md"), "\n".join([*lines, "", provenance()]) + "\n")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, scores in curves.items():
         ax.plot(np.arange(len(scores)), scores, "o-", ms=3, label=label)
@@ -315,7 +315,7 @@ def residual(args) -> None:
             if mine:
                 scores = [r["score"] for r in mine]
                 lines.append(f"| {method} | {written[kind]} | {mine[0]['genome_params']:,} | {', '.join(f'{v:.4g}' for v in scores)} | {np.median(scores):.4g} | {mine[0]['budget']} |")
-    write_atomic(os.path.join(args.out, name + ".md"), "\n".join(lines) + "\n")
+    write_atomic(os.path.join(args.out, name + ".md"), "\n".join([*lines, "", provenance()]) + "\n")
     print(f"wrote {args.out}/{name}.{{md,csv}}")
 
 
