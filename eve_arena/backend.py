@@ -20,7 +20,7 @@ import torch
 from eve_arena.agents.baselines import load_baseline
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.envs import world
-from eve_arena.errors import UserError
+from eve_arena.errors import UserError, warn
 from eve_arena.match import MatchResult, play_match
 
 BACKENDS = ("local", "ray")
@@ -107,6 +107,10 @@ class RayBackend:
                 raise UserError(f"cannot reach the Ray cluster at {address!r} ({first}); start it with `ray start --head`, or drop --ray-address for a local one") from None
             self._started = True
         self._config, self._fixed_seats, self.workers = config, fixed_seats, workers
+        if address is None and workers * config.threads > (os.cpu_count() or 1):
+            # Each worker runs the run's own thread count (a resumed run must compute as before),
+            # and workers x threads past the cores is several times slower (scripts/bench_backends.py).
+            warn(f"{workers} Ray workers x {config.threads} torch threads each is more than this machine's {os.cpu_count()} cores; start the run with --threads 1 for Ray")
         self.restarts = 0
         """Workers replaced after dying (over the backend's life): more than three per worker stops the run."""
         self._actor_class = ray.remote(num_cpus=1, num_gpus=self._gpu_share(ray, config, workers), max_restarts=0)(_RemotePlayer)
