@@ -59,11 +59,12 @@ def _one_run(run_dir: Path) -> float:
 
 
 def _on_ray(out: Path, names: list[str], workers: int, address: str | None) -> dict[str, float]:
-    from eve_arena.backend import import_ray
+    from eve_arena.backend import check_address, import_ray
 
     ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here:
+        check_address(address)
         ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         task = ray.remote(num_cpus=1, max_retries=3)(_one_run)  # a retried run resumes from its checkpoint
