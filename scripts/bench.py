@@ -28,12 +28,8 @@ machine and on what else runs on it: the JSON records the load average and threa
 
 from __future__ import annotations
 
-import argparse
-import ast
 import dataclasses
 import functools
-import inspect
-import itertools
 import json
 import os
 import platform
@@ -41,12 +37,12 @@ import shlex
 import statistics
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from results_io import provenance, write_atomic  # scripts/results_io.py
+from results_io import dataclass_parser, provenance, write_atomic  # scripts/results_io.py
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
@@ -91,17 +87,7 @@ class Args:
 
 def parse_args() -> Args:
     """Builds the command line from Args: one flag per field, its docstring as the help."""
-    body = ast.parse(inspect.getsource(Args)).body[0].body
-    helps = {a.target.id: b.value.value for a, b in itertools.pairwise(body) if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr)}
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(f.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
-        elif isinstance(f.default, tuple):
-            parser.add_argument(flag, type=int, nargs="+", default=f.default, help=f"{helps[f.name]} (default: {' '.join(map(str, f.default))})")
-        else:
-            parser.add_argument(flag, type=type(f.default), default=f.default, help=f"{helps[f.name]} (default: {f.default})")
+    parser = dataclass_parser(Args, __doc__.splitlines()[0])
     args = Args(**vars(parser.parse_args()))
     args.arena_populations = tuple(args.arena_populations)
     if args.quick:

@@ -37,12 +37,7 @@ workers get the same PYTHONPATH through the runtime environment.
 
 from __future__ import annotations
 
-import argparse
-import ast
-import inspect
-import itertools
 import json
-import math
 import os
 import pickle
 import platform
@@ -50,10 +45,9 @@ import shlex
 import statistics
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from eve_arena.envs.toy_regression import ToyRegressionEnv
@@ -104,17 +98,9 @@ class Args:
 
 def parse_args() -> Args:
     """Builds the command line from Args: one flag per field, its docstring as the help."""
-    body = ast.parse(inspect.getsource(Args)).body[0].body
-    helps = {a.target.id: b.value.value for a, b in itertools.pairwise(body) if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr)}
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for f in fields(Args):
-        flag = "--" + f.name.replace("_", "-")
-        if isinstance(f.default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
-        elif isinstance(f.default, tuple):
-            parser.add_argument(flag, type=float, nargs="+", default=f.default, help=f"{helps[f.name]} (default: {' '.join(map(str, f.default))})")
-        else:
-            parser.add_argument(flag, type=type(f.default), default=f.default, help=f"{helps[f.name]} (default: {f.default})")
+    from results_io import dataclass_parser  # scripts/results_io.py
+
+    parser = dataclass_parser(Args, __doc__.splitlines()[0])
     args = Args(**vars(parser.parse_args()))
     args.step_ms = tuple(args.step_ms)
     if args.quick:

@@ -49,3 +49,28 @@ def provenance() -> str:
     if git("status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)results"):
         commit += "-dirty"
     return f"commit {commit}; made by `python {' '.join(sys.argv)}`"
+
+
+def dataclass_parser(settings: type, description: str) -> "argparse.ArgumentParser":
+    """A command line built from a dataclass of settings: one ``--flag`` per field, its default
+    from the field and its help from the docstring under it. Tuples take several values, of
+    float where the default holds a float, else of int."""
+    import argparse
+    import ast
+    import dataclasses
+    import inspect
+    import itertools
+
+    body = ast.parse(inspect.getsource(settings)).body[0].body
+    helps = {a.target.id: b.value.value for a, b in itertools.pairwise(body) if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr)}
+    parser = argparse.ArgumentParser(description=description)
+    for f in dataclasses.fields(settings):
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
+        elif isinstance(f.default, tuple):
+            kind = float if any(isinstance(v, float) for v in f.default) else int
+            parser.add_argument(flag, type=kind, nargs="+", default=f.default, help=f"{helps[f.name]} (default: {' '.join(map(str, f.default))})")
+        else:
+            parser.add_argument(flag, type=type(f.default), default=f.default, help=f"{helps[f.name]} (default: {f.default})")
+    return parser
