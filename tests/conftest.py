@@ -43,3 +43,20 @@ def png_size(path: Path) -> tuple[int, int]:
         rgb = np.asarray(im.convert("RGB"))
     assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20, f"{path.name} is (nearly) one flat colour"
     return rgb.shape[0], rgb.shape[1]
+
+
+def check_image(img) -> None:
+    """A rendered frame: rgb uint8, at least 400x300, and not (nearly) one flat colour."""
+    assert isinstance(img, np.ndarray) and img.dtype == np.uint8
+    assert img.ndim == 3 and img.shape[2] == 3 and img.shape[0] >= 300 and img.shape[1] >= 400
+    packed = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8) | img[..., 2]
+    assert len(np.unique(packed)) > 10, "frame is (nearly) one flat colour"
+
+
+def window_pixels() -> np.ndarray:
+    """What the (headless) pygame window shows, as an rgb frame."""
+    import pygame
+
+    window = pygame.display.get_surface()
+    assert window is not None, "human mode opened no window"
+    return np.ascontiguousarray(pygame.surfarray.array3d(window).transpose(1, 0, 2))

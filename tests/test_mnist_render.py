@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 from eve_arena.envs.mnist_render import PANEL_W, RIGHT, WIDTH, WRONG, MNISTRenderer  # noqa: E402
 from eve_arena.envs.scoreboard import PALETTE, agent_colours  # noqa: E402
+from tests.conftest import check_image, window_pixels
 
 
 def data_dir() -> Path:
@@ -37,13 +38,6 @@ def contains_colour(img: np.ndarray, colour) -> bool:
 
 def count_colour(img: np.ndarray, colour) -> int:
     return int((img == np.asarray(colour, np.uint8)).all(axis=-1).sum())
-
-
-def check_image(img) -> None:
-    assert isinstance(img, np.ndarray) and img.dtype == np.uint8
-    assert img.ndim == 3 and img.shape[2] == 3 and img.shape[0] >= 300 and img.shape[1] >= 400
-    packed = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8) | img[..., 2]
-    assert len(np.unique(packed)) > 10, "frame is (nearly) one flat colour"
 
 
 def grid(img: np.ndarray) -> np.ndarray:
@@ -128,15 +122,6 @@ def test_odd_frames_do_not_crash():
     for frame in frames:
         check_image(renderer.draw(frame))
     renderer.close()
-
-
-def window_pixels() -> np.ndarray:
-    """What the (headless) window shows, as an rgb frame."""
-    import pygame
-
-    window = pygame.display.get_surface()
-    assert window is not None, "human mode opened no window"
-    return np.ascontiguousarray(pygame.surfarray.array3d(window).transpose(1, 0, 2))
 
 
 def test_human_mode_shows_the_frame_in_a_window(mnist_dir):

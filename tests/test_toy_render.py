@@ -6,17 +6,11 @@ import pytest
 from eve_arena.envs.scoreboard import PALETTE, agent_colours, palette_colour
 from eve_arena.envs.toy_regression import ToyRegressionEnv
 from eve_arena.envs.toy_render import ToyRenderer, nice_ticks
+from tests.conftest import check_image, window_pixels
 
 
 def contains_colour(img: np.ndarray, colour) -> bool:
     return bool((img == np.asarray(colour, np.uint8)).all(axis=-1).any())
-
-
-def check_image(img) -> None:
-    assert isinstance(img, np.ndarray) and img.dtype == np.uint8
-    assert img.ndim == 3 and img.shape[2] == 3 and img.shape[0] >= 300 and img.shape[1] >= 400
-    packed = (img[..., 0].astype(np.uint32) << 16) | (img[..., 1].astype(np.uint32) << 8) | img[..., 2]
-    assert len(np.unique(packed)) > 10, "frame is (nearly) one flat colour"
 
 
 def test_rgb_frames_before_and_after_steps():
@@ -68,15 +62,6 @@ def test_nice_ticks():
     assert list(ticks) == [-2, 0, 2, 4] and decimals == 0
     ticks, decimals = nice_ticks(0.0, 0.05)
     assert decimals == 2 and ticks[0] == 0.0 and ticks[-1] == pytest.approx(0.05)
-
-
-def window_pixels() -> np.ndarray:
-    """What the (headless) window shows, as an rgb frame."""
-    import pygame
-
-    window = pygame.display.get_surface()
-    assert window is not None, "human mode opened no window"
-    return np.ascontiguousarray(pygame.surfarray.array3d(window).transpose(1, 0, 2))
 
 
 def test_human_mode_shows_the_frame_in_a_window():
