@@ -10,6 +10,7 @@ played again by a fresh one: a match is a pure function of its genomes and seed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -84,28 +85,8 @@ class RayBackend:
     name = "ray"
 
     def __init__(self, config, fixed_seats: int | None, workers: int, address: str | None = None):
-        ray = import_ray()
-        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise UserError(f"--workers must be a positive integer, got {workers!r}")
-        self._ray = ray
-        self._started = False
-        if ray.is_initialized():
-            cpus = int(ray.cluster_resources().get("CPU", 0))
-            if workers > cpus:
-                raise UserError(f"--workers {workers} is more than the Ray cluster's {cpus} CPUs; use at most {cpus}")
-        else:
-            if address is None and workers > (os.cpu_count() or 1):
-                raise UserError(f"--workers {workers} is more than this machine's {os.cpu_count()} CPUs; use at most {os.cpu_count()}, or join a cluster with --ray-address")
-            check_address(address)
-            try:
-                if address is None:
-                    ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
-                else:
-                    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise UserError(f"cannot reach the Ray cluster at {address!r} ({first}); start it with `ray start --head`, or drop --ray-address for a local one") from None
-            self._started = True
+        self._cluster = contextlib.ExitStack()  # leaves a cluster it started at close()
+        self._ray = ray = self._cluster.enter_context(ray_cluster(workers, address))
         self._config, self._fixed_seats, self.workers = config, fixed_seats, workers
         if address is None and workers * config.threads > (os.cpu_count() or 1):
             # Each worker runs the run's own thread count (a resumed run must compute as before),
@@ -113,7 +94,11 @@ class RayBackend:
             warn(f"{workers} Ray workers x {config.threads} torch threads each is more than this machine's {os.cpu_count()} cores; start the run with --threads 1 for Ray")
         self.restarts = 0
         """Workers replaced after dying (over the backend's life): more than three per worker stops the run."""
-        self._actor_class = ray.remote(num_cpus=1, num_gpus=self._gpu_share(ray, config, workers), max_restarts=0)(_RemotePlayer)
+        try:
+            self._actor_class = ray.remote(num_cpus=1, num_gpus=self._gpu_share(ray, config, workers), max_restarts=0)(_RemotePlayer)
+        except UserError:
+            self._cluster.close()  # a refusal leaves no cluster running
+            raise
         self._actors = [self._new_actor() for _ in range(workers)]
 
     @staticmethod
@@ -165,8 +150,7 @@ class RayBackend:
         for actor in self._actors:
             self._ray.kill(actor)
         self._actors = []
-        if self._started:
-            self._ray.shutdown()
+        self._cluster.close()
 
 
 class _RemotePlayer:
@@ -186,6 +170,39 @@ class _RemotePlayer:
 
     def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         return self.player.play(torch.tensor(genomes), plans, generation)  # a copy: the object store's array is read-only
+
+
+@contextlib.contextmanager
+def ray_cluster(workers: int, address: str | None = None):
+    """Ray, for ``workers`` workers: the cluster already joined, else a local one started (or the
+    one at ``address`` joined) for the block and left at its end. Refuses, in one line, more
+    workers than the cluster's CPUs and an address nothing answers on."""
+    ray = import_ray()
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise UserError(f"--workers must be a positive integer, got {workers!r}")
+    started = False
+    if ray.is_initialized():
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if workers > cpus:
+            raise UserError(f"--workers {workers} is more than the Ray cluster's {cpus} CPUs; use at most {cpus}")
+    else:
+        if address is None and workers > (os.cpu_count() or 1):
+            raise UserError(f"--workers {workers} is more than this machine's {os.cpu_count()} CPUs; use at most {os.cpu_count()}, or join a cluster with --ray-address")
+        check_address(address)
+        try:
+            if address is None:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            else:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UserError(f"cannot reach the Ray cluster at {address!r} ({first}); start it with `ray start --head`, or drop --ray-address for a local one") from None
+        started = True
+    try:
+        yield ray
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def check_address(address: str | None, timeout: float = 5.0) -> None:

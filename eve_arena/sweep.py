@@ -59,14 +59,9 @@ def _one_run(run_dir: Path) -> float:
 
 
 def _on_ray(out: Path, names: list[str], workers: int, address: str | None) -> dict[str, float]:
-    from eve_arena.backend import check_address, import_ray
+    from eve_arena.backend import ray_cluster
 
-    ray = import_ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        check_address(address)
-        ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    try:
+    with ray_cluster(workers, address) as ray:
         task = ray.remote(num_cpus=1, max_retries=3)(_one_run)  # a retried run resumes from its checkpoint
         refs = {name: task.remote(out / name) for name in names}
         seconds = {}
@@ -77,9 +72,6 @@ def _on_ray(out: Path, names: list[str], workers: int, address: str | None) -> d
                 cause = getattr(exc, "cause", None)
                 raise UserError(f"run {out / name} stopped: {cause if isinstance(cause, UserError) else exc}; the sweep's finished runs are kept, start it again to finish") from None
         return seconds
-    finally:
-        if started_here:
-            ray.shutdown()
 
 
 def summary_row(name: str, run_dir: Path, seconds: float | None) -> dict:
