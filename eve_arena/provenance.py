@@ -19,6 +19,13 @@ PACKAGES = ("eve-arena", "torch", "numpy", "pettingzoo", "openskill", "cma")
 
 
 def versions() -> dict[str, str | None]:
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str | None]:
+    """Read once a process: every checkpoint records them, and scanning the installed
+    distributions is slow next to a toy generation."""
     found = {}
     for name in PACKAGES:
         try:
