@@ -47,6 +47,7 @@ def run_cli(*args, check_ok=False):
         (["--strategy", "pgpe", "--strategy-arg", "velocity=1"], "unknown settings ['velocity'] for strategy 'pgpe'"),
         (["--strategy", "cmaes", "--strategy-arg", "sigma=-1"], "CMA-ES sigma must be a positive finite number, got -1"),
         (["--env", "eve_arena/mnist-v0", "--data-dir", "/nonexistent/mnist"], "MNIST not found in data dir /nonexistent/mnist (given): missing train-images-idx3-ubyte"),
+        (["--env-arg", ":=1"], "does not take ':', which came from --env-arg"),  # found by test_fuzz_cli
         (["--baseline", "tests.test_tournament:WrongShapeAgent"], "agent 'wrong-shape' (seat agent_8) returned an action of shape (3,)"),
     ],
 )

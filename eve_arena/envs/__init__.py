@@ -92,7 +92,7 @@ def make_env(env_id: str, **kwargs) -> pettingzoo.ParallelEnv:
             ) from exc
         return pettingzoo.make("parallel", env_id, **kwargs)
     except TypeError as exc:
-        rejected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        rejected = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
         if rejected is None or rejected.group(1) not in kwargs:
             raise
         name = rejected.group(1)
