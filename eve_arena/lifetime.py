@@ -66,15 +66,16 @@ def feedback_loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return (losses * labelled).sum(1) / labelled.sum(1).clamp(min=1)
 
 
-def adapt(spec: GenomeSpec, flat: torch.Tensor, steps: torch.Tensor, prev_x: torch.Tensor, prev_y: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
+def adapt(spec: GenomeSpec, flat: torch.Tensor, steps: torch.Tensor, prev_x: torch.Tensor, prev_y: torch.Tensor, create_graph: bool = False, within: tuple[int, int] | None = None) -> torch.Tensor:
     """``(P, target_size)`` the nets after one lifetime step on the feedback ``(prev_x, prev_y)``.
 
     ``create_graph`` keeps the step differentiable, so that a trainer can backpropagate through a
     whole lifetime into the genome (as MAML does); agents in a tournament leave it off.
+    ``within``: as for ``mlp.forward``, when these nets are a shard of a larger population.
     """
     with torch.enable_grad():
         current = flat if create_graph else flat.detach().requires_grad_(True)
-        outputs = forward(unflatten(current, spec.levels[0]), prev_x, spec.activation)
+        outputs = forward(unflatten(current, spec.levels[0]), prev_x, spec.activation, within)
         # Each net's loss depends on its own row only, so the gradient of the sum is each row's own.
         (gradient,) = torch.autograd.grad(feedback_loss(outputs, prev_y).sum(), current, create_graph=create_graph)
     if spec.plasticity_rule == "normalized":

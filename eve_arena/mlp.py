@@ -66,12 +66,16 @@ def unflatten(flat: torch.Tensor, shape: MLPShape) -> Layers:
     return layers
 
 
-def forward(layers: Layers, x: torch.Tensor, activation: str = "relu") -> torch.Tensor:
+def forward(layers: Layers, x: torch.Tensor, activation: str = "relu", within: tuple[int, int] | None = None) -> torch.Tensor:
     """Runs P nets at once.
 
     Args:
         layers: from ``unflatten``: P nets' weights.
         x: ``(B, in)`` inputs shared by all nets, or ``(P, B, in)`` one batch per net.
+        within: ``(population, start)`` when these P nets are rows ``start .. start + P`` of a
+            larger population run in shards (``backend.ShardedTeam``): their activations are
+            laid out in memory as the whole population's are, so each net's outputs are, bit for
+            bit, what the whole batch gives it (MKL may sum in another order for other strides).
 
     Returns:
         ``(P, B, out)``; hidden layers use ``activation``, the last layer is linear.
@@ -85,14 +89,28 @@ def forward(layers: Layers, x: torch.Tensor, activation: str = "relu") -> torch.
             # large GEMM runs several times faster than P thin ones (out is 10 on MNIST), and so
             # does its backward, which a plastic population's lifetime step takes every step.
             p, out, inp = w.shape
-            h = (h @ w.reshape(p * out, inp).T).reshape(len(h), p, out).transpose(0, 1)
-            h = h.add_(b.unsqueeze(1)) if in_place else h + b.unsqueeze(1)
-        else:
-            h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))  # bias fused into the matmul
+            total, start = within or (p, 0)
+            z, bias = h @ w.reshape(p * out, inp).T, b
+            if within is not None:  # the shard's columns in the whole population's (B, total * out)
+                z, bias = _placed(z, start * out, total * out), _placed(b.T, start, total).T
+            z = z.reshape(len(h), total, out)
+            z = z.add_(bias) if in_place else z + bias
+            if index < len(layers) - 1:  # before the shard is cut out, so that it keeps the whole's layout
+                z = z.relu_() if in_place else act(z)
+            h = z.transpose(0, 1)[start : start + p]
+            continue
+        h = torch.baddbmm(b.unsqueeze(1), h, w.transpose(1, 2))  # bias fused into the matmul
         if index < len(layers) - 1:
             # Without autograd, work in place: these (P, B, hidden) tensors are the memory traffic.
             h = h.relu_() if in_place else act(h)
     return h
+
+
+def _placed(part: torch.Tensor, start: int, width: int) -> torch.Tensor:
+    """``part`` ``(rows, k)`` as columns ``start .. start + k`` of zeros ``(rows, width)``."""
+    whole = part.new_zeros(len(part), width)
+    whole[:, start : start + part.shape[1]] = part
+    return whole
 
 
 def he_init(shape: MLPShape, count: int, generator: torch.Generator, dtype=torch.float32) -> torch.Tensor:

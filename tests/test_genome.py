@@ -131,3 +131,24 @@ def test_pixel_coordinates_follow_the_image_grid():
     assert first_unit[27].tolist() == [-1.0, 1.0]  # end of the first image row
     with pytest.raises(UserError, match="input grid"):
         GenomeSpec(target=(100, 10), input_grid=(28, 28))
+
+
+@pytest.mark.parametrize("sizes,batch", [((1, 5, 5, 1), 64), ((784, 10, 10, 10), 32)])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_a_shard_of_nets_computes_what_the_whole_population_does(sizes, batch, activation):
+    # Ray plays one large match in shards (backend.ShardedTeam): each net's outputs, and its
+    # lifetime gradient, must be bit for bit those it gets in the whole population's batch.
+    shape = MLPShape(sizes)
+    population = 23
+    flat = torch.randn(population, shape.num_params, generator=torch.Generator().manual_seed(0)) * 0.3
+    x = torch.randn(batch, sizes[0], generator=torch.Generator().manual_seed(1))
+    whole = flat.clone().requires_grad_(True)
+    out = forward(unflatten(whole, shape), x, activation)
+    (grad,) = torch.autograd.grad((out**2).sum(), whole)
+    for start, stop in ((0, 8), (8, 16), (16, population)):
+        part = flat[start:stop].clone().requires_grad_(True)
+        shard = forward(unflatten(part, shape), x, activation, within=(population, start))
+        (shard_grad,) = torch.autograd.grad((shard**2).sum(), part)
+        assert torch.equal(shard, out[start:stop]) and torch.equal(shard_grad, grad[start:stop])
+        with torch.no_grad():
+            assert torch.equal(forward(unflatten(flat[start:stop], shape), x, activation, within=(population, start)), out[start:stop])

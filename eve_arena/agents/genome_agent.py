@@ -22,7 +22,9 @@ class GenomeTeam:
     and start each episode again from the developed nets.
     """
 
-    def __init__(self, spec: GenomeSpec, genomes: torch.Tensor, name: str = "genomes", device: str | torch.device = "cpu"):
+    def __init__(self, spec: GenomeSpec, genomes: torch.Tensor, name: str = "genomes", device: str | torch.device = "cpu", within: tuple[int, int] | None = None):
+        """``within``: ``(population, start)`` when these are rows ``start ..`` of a larger team
+        played in shards (``backend.ShardedTeam``): each net then acts as it would in the whole."""
         if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
             raise ValueError(f"expected genomes of shape (k, {spec.genome_size}), got {tuple(genomes.shape)}")
         self.spec = spec
@@ -30,6 +32,7 @@ class GenomeTeam:
         self.name = name
         self.device = torch.device(device)
         self.plastic = spec.lifetime == "plastic"
+        self.within = within
         genomes = genomes.to(self.device)
         with torch.no_grad():
             self._born = develop_flat(spec, genomes)
@@ -49,7 +52,7 @@ class GenomeTeam:
             if self._age:
                 self._learn(observations, in_features)
             self._age += 1
-        out = forward(self.layers, torch.tensor(x, device=self.device), self.spec.activation)
+        out = forward(self.layers, torch.tensor(x, device=self.device), self.spec.activation, self.within)
         return outputs_to_actions(out.cpu().numpy(), action_space)
 
     def _learn(self, observations: list, in_features: int) -> None:
@@ -57,7 +60,7 @@ class GenomeTeam:
             raise UserError(FEEDBACK_NEEDED)
         prev_x = self._read(observations, lambda o: observation_inputs(o["prev_x"], in_features))
         prev_y = self._read(observations, lambda o: np.asarray(o["prev_y"]))
-        self.flat = adapt(self.spec, self.flat, self._steps, torch.tensor(prev_x, device=self.device), as_targets(prev_y).to(self.device))
+        self.flat = adapt(self.spec, self.flat, self._steps, torch.tensor(prev_x, device=self.device), as_targets(prev_y).to(self.device), within=self.within)
         self.layers = unflatten(self.flat, self.spec.levels[0])
 
     @staticmethod
