@@ -3,9 +3,18 @@
 The arena draws every match's seats and seed first, hands the list to a backend, and rates the
 results in the list's order, so the run is the same, bit for bit, whatever plays the matches
 and however many workers there are. A Ray worker builds its worlds and baselines once, when it
-starts. Each generation the genomes travel to the workers once (``ray.put``); only returns,
-invalid-step counts and info means come back. A worker that dies mid-generation has its matches
-played again by a fresh one: a match is a pure function of its genomes and seed.
+starts. Each generation the genomes travel to the workers once (``ray.put``).
+
+Ray's unit of work is a whole match while a generation has at least as many matches as workers:
+only returns, invalid-step counts and info means come back. Fewer matches than workers (one
+free-for-all, the MNIST default) are played in shards instead: each worker develops and acts for
+a block of the match's genome seats, the world steps in the driver with every action, and each
+step sends the observations out once and the shards' actions back. Shards are whole blocks of
+``develop.CHUNK`` genomes, the blocks the local backend develops in, so a shard computes what the
+local run computes for the same rows.
+
+A worker that dies mid-generation has its work played again by a fresh one: a match is a pure
+function of its genomes and seed, so a sharded match is replayed from its first step.
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ import numpy as np
 import torch
 
 from eve_arena.agents.baselines import load_baseline
-from eve_arena.agents.genome_agent import GenomeTeam
+from eve_arena.agents.genome_agent import GenomeTeam, require_every_agent
+from eve_arena.develop import CHUNK
 from eve_arena.envs import world
 from eve_arena.errors import UserError, warn
 from eve_arena.match import MatchResult, play_match
@@ -50,14 +60,14 @@ class MatchPlayer:
         return self._envs[seats]
 
     def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
-        results = []
-        for plan in plans:
-            team = GenomeTeam(self.config.genome, everyone[plan.genome_seats], device=self.config.device)
-            seats = len(plan.genome_seats) + len(self.baselines)
-            # A changing world reads the generation from the reset options (schedules.py).
-            result = play_match(self.env(seats), [team, *self.baselines], seed=plan.seed, options={"generation": generation})
-            results.append(MatchResult(result.returns, result.invalid_steps, result.info_means))
-        return results
+        return [self.play_team(GenomeTeam(self.config.genome, everyone[plan.genome_seats], device=self.config.device), plan, generation) for plan in plans]
+
+    def play_team(self, team, plan: MatchPlan, generation: int) -> MatchResult:
+        """One match, its genome seats driven by ``team`` and the rest by the baselines."""
+        seats = len(plan.genome_seats) + len(self.baselines)
+        # A changing world reads the generation from the reset options (schedules.py).
+        result = play_match(self.env(seats), [team, *self.baselines], seed=plan.seed, options={"generation": generation})
+        return MatchResult(result.returns, result.invalid_steps, result.info_means)
 
 
 class LocalBackend:
@@ -76,7 +86,8 @@ class LocalBackend:
 
 
 class RayBackend:
-    """Matches spread over ``workers`` Ray actors, each with its own worlds and baselines.
+    """Matches spread over ``workers`` Ray actors, each with its own worlds and baselines; fewer
+    matches than workers are each played in shards over all of them (``ShardedTeam``).
 
     ``address``: None starts a local cluster (localhost, no dashboard); ``"auto"`` or
     ``HOST:PORT`` joins an existing one. A dead actor's share is played again by a new actor.
@@ -84,7 +95,8 @@ class RayBackend:
 
     name = "ray"
 
-    def __init__(self, config, fixed_seats: int | None, workers: int, address: str | None = None):
+    def __init__(self, config, fixed_seats: int | None, player: MatchPlayer, workers: int, address: str | None = None):
+        self._player = player  # the driver's worlds and baselines, where a sharded match steps
         self._cluster = contextlib.ExitStack()  # leaves a cluster it started at close()
         self._ray = ray = self._cluster.enter_context(ray_cluster(workers, address))
         self._config, self._fixed_seats, self.workers = config, fixed_seats, workers
@@ -116,35 +128,69 @@ class RayBackend:
         return self._actor_class.remote(self._config, self._fixed_seats)
 
     def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
-        ray = self._ray
-        genomes = ray.put(everyone.cpu().numpy())
+        genomes = self._ray.put(everyone.cpu().numpy())
+        if len(plans) < self.workers:  # too few matches to go round: every worker plays a shard of each
+            return [self._play_sharded(genomes, plan, generation) for plan in plans]
+        return self._play_matches(genomes, plans, generation)
+
+    def _play_matches(self, genomes, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         shares = [list(range(w, len(plans), self.workers)) for w in range(self.workers)]
         pending = {w: self._actors[w].play.remote(genomes, [plans[i] for i in shares[w]], generation) for w in range(self.workers) if shares[w]}
         results: list[MatchResult | None] = [None] * len(plans)
         while pending:
             worker, ref = next(iter(pending.items()))
             try:
-                played = ray.get(ref)
-            except ray.exceptions.RayActorError:
-                # The worker died (killed, out of memory, its node lost): a new one plays its share.
-                self.restarts += 1
-                if self.restarts > 3 * self.workers:
-                    raise UserError("Ray workers keep dying while playing matches; the run stopped and its last checkpoint is whole: check the cluster, then resume it with `eve-arena resume RUN_DIR` on either backend") from None
-                self._actors[worker] = self._new_actor()
+                played = self._get(ref)
+            except self._ray.exceptions.RayActorError:
+                self._replace(worker)  # the worker died (killed, out of memory, its node lost): a new one plays its share
                 pending[worker] = self._actors[worker].play.remote(genomes, [plans[i] for i in shares[worker]], generation)
                 continue
-            except ray.exceptions.RayTaskError as exc:
-                cause = getattr(exc, "cause", None)
-                if isinstance(cause, UserError):  # the world broke its contract: the same line as locally
-                    raise UserError(str(cause)) from None
-                raise
-            except ray.exceptions.RayError as exc:  # the cluster itself failed (its head, the network)
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise UserError(f"the Ray cluster failed mid-generation ({first}); the run stopped and its last checkpoint is whole: resume it with `eve-arena resume RUN_DIR` on either backend") from None
             for index, result in zip(shares[worker], played):
                 results[index] = result
             del pending[worker]
         return results
+
+    def _play_sharded(self, genomes, plan: MatchPlan, generation: int) -> MatchResult:
+        while True:
+            try:
+                return self._player.play_team(ShardedTeam(self, genomes, plan.genome_seats), plan, generation)
+            except self._ray.exceptions.RayActorError:
+                # A shard's worker died: replace every dead one and replay the match from its start.
+                alive = [self._responds(actor) for actor in self._actors]
+                for worker in [w for w, ok in enumerate(alive) if not ok] or range(self.workers):
+                    self._replace(worker)
+
+    def _responds(self, actor) -> bool:
+        try:
+            self._ray.get(actor.pid.remote(), timeout=60)
+            return True
+        except self._ray.exceptions.RayError:
+            return False
+
+    def _replace(self, worker: int) -> None:
+        self.restarts += 1
+        if self.restarts > 3 * self.workers:
+            raise UserError("Ray workers keep dying while playing matches; the run stopped and its last checkpoint is whole: check the cluster, then resume it with `eve-arena resume RUN_DIR` on either backend")
+        with contextlib.suppress(Exception):  # already dead, mostly: make sure it holds no CPU slot
+            self._ray.kill(self._actors[worker])
+        self._actors[worker] = self._new_actor()
+
+    def _get(self, refs):
+        """``ray.get``, with a world's own error and a failed cluster each as one line (a dead
+        worker's ``RayActorError`` is left to the caller, which replaces the worker)."""
+        ray = self._ray
+        try:
+            return ray.get(refs)
+        except ray.exceptions.RayActorError:
+            raise
+        except ray.exceptions.RayTaskError as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, UserError):  # the world broke its contract: the same line as locally
+                raise UserError(str(cause)) from None
+            raise
+        except ray.exceptions.RayError as exc:  # the cluster itself failed (its head, the network)
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UserError(f"the Ray cluster failed mid-generation ({first}); the run stopped and its last checkpoint is whole: resume it with `eve-arena resume RUN_DIR` on either backend") from None
 
     def close(self) -> None:
         for actor in self._actors:
@@ -153,8 +199,47 @@ class RayBackend:
         self._cluster.close()
 
 
+class ShardedTeam:
+    """The genome seats of one match, spread over the backend's workers in blocks of whole
+    ``CHUNK``s: each worker develops and acts for its block; this controller, in the driver,
+    hands each step's observations out once and joins the blocks' actions in seat order."""
+
+    name = "genomes"
+
+    def __init__(self, backend: RayBackend, genomes, seats: np.ndarray):
+        self._backend, self._genomes, self._seats = backend, genomes, seats
+        self.size = len(seats)
+        self.blocks = shard_blocks(self.size, backend.workers)
+        self._started: list = []
+
+    def reset(self) -> None:
+        # Each worker develops its block as the episode starts; a worker runs its calls in order,
+        # so the first step's actions wait for it without a round trip of their own.
+        actors = self._backend._actors
+        self._started = [actors[w].begin_shard.remote(self._genomes, self._seats[lo:hi], (self.size, lo)) for w, (lo, hi) in enumerate(self.blocks)]
+
+    def act(self, observations: list, action_space) -> list:
+        require_every_agent(self.size, observations)
+        backend = self._backend
+        shared = backend._ray.put(observations)  # once, however many workers read it
+        acting = [backend._actors[w].act_shard.remote(shared, lo, hi, action_space) for w, (lo, hi) in enumerate(self.blocks)]
+        done = backend._get(self._started + acting)
+        self._started = []
+        return [action for block in done[-len(acting) :] for action in block]
+
+
+def shard_blocks(seats: int, workers: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` contiguous blocks of ``seats``, at most ``workers`` of them, each
+    a whole number of ``CHUNK``s but the last: development runs in chunks, so a block's nets are
+    those the local backend develops for the same rows, bit for bit."""
+    size = -(-seats // workers)
+    size = -(-size // CHUNK) * CHUNK
+    return [(start, min(start + size, seats)) for start in range(0, seats, size)]
+
+
 class _RemotePlayer:
-    """A Ray actor: one ``MatchPlayer`` for the life of the worker."""
+    """A Ray actor: one ``MatchPlayer`` for the life of the worker, and the shard of a sharded
+    match it is playing."""
 
     def __init__(self, config, fixed_seats):
         torch.set_num_threads(config.threads)
@@ -170,6 +255,15 @@ class _RemotePlayer:
 
     def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         return self.player.play(torch.tensor(genomes), plans, generation)  # a copy: the object store's array is read-only
+
+    def begin_shard(self, genomes: np.ndarray, rows: np.ndarray, within: tuple[int, int]) -> None:
+        config = self.player.config
+        # torch.tensor copies into torch's own (aligned) memory: MKL can sum in another order for
+        # numpy's less aligned buffers, and a shard must compute what the local run does.
+        self.shard = GenomeTeam(config.genome, torch.tensor(genomes[rows]), device=config.device, within=within)
+
+    def act_shard(self, observations: list, start: int, stop: int, action_space) -> list:
+        return self.shard.act(observations[start:stop], action_space)
 
 
 @contextlib.contextmanager
@@ -191,7 +285,7 @@ def ray_cluster(workers: int, address: str | None = None):
         check_address(address)
         try:
             if address is None:
-                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+                ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
             else:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -232,5 +326,5 @@ def make_backend(name: str, config, fixed_seats: int | None, player: MatchPlayer
     if name == "local":
         return LocalBackend(player)
     if name == "ray":
-        return RayBackend(config, fixed_seats, workers, address)
+        return RayBackend(config, fixed_seats, player, workers, address)
     raise UserError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")

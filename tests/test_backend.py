@@ -28,11 +28,22 @@ class SlowToy(ToyRegressionEnv):
         return super().step(actions)
 
 
+class LeavingToy(ToyRegressionEnv):
+    """The toy world whose last agent leaves the episode after its first step."""
+
+    def step(self, actions):
+        observations, rewards, terminations, truncations, infos = super().step(actions)
+        if self.agents and self._step == 1:
+            terminations[self.agents[-1]] = True
+            observations.pop(self.agents.pop())
+        return observations, rewards, terminations, truncations, infos
+
+
 @pytest.fixture(scope="module")
 def cluster():
     # Three CPUs on this 2-core machine: a Ray cluster's CPUs are slots, and three workers must
     # play the same run as one. PYTHONPATH lets workers import this module's world.
-    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, configure_logging=False, runtime_env={"env_vars": {"PYTHONPATH": REPO}})
+    ray.init(address="local", num_cpus=3, include_dashboard=False, log_to_driver=False, configure_logging=False, runtime_env={"env_vars": {"PYTHONPATH": REPO}})
     yield
     ray.shutdown()
 
@@ -53,6 +64,23 @@ def test_ray_plays_the_local_run_bit_for_bit_with_any_number_of_workers(cluster,
     for workers in (1, 2, 3):
         out = tmp_path / f"ray{workers}"
         start_run(matches_config, out)
+        state = run_arena(out, progress=False, backend="ray", workers=workers)
+        assert torch.equal(state.champion, local.champion), workers
+        assert untimed(out) == untimed(tmp_path / "local"), workers
+
+
+@pytest.mark.parametrize("genome", [{}, {"target": (1, 8, 8, 1), "encoding": "fourier", "fourier_features": 8, "lifetime": "plastic"}], ids=["hypernet", "plastic"])
+def test_a_free_for_all_sharded_over_workers_is_the_local_run_bit_for_bit(cluster, tmp_path, tiny_config, genome):
+    # One match a generation (population 20, hall 3, center 1: 24 genome seats), so each worker
+    # develops and acts for a block of it; 3 workers take blocks of 8, 2 take blocks of 12.
+    from eve_arena.genome import GenomeSpec
+
+    config = tiny_config(population=20, generations=4, checkpoint_every=2, strategy="pgpe", genome=GenomeSpec(**genome))
+    start_run(config, tmp_path / "local")
+    local = run_arena(tmp_path / "local", progress=False)
+    for workers in (2, 3):
+        out = tmp_path / f"ray{workers}"
+        start_run(config, out)
         state = run_arena(out, progress=False, backend="ray", workers=workers)
         assert torch.equal(state.champion, local.champion), workers
         assert untimed(out) == untimed(tmp_path / "local"), workers
@@ -84,6 +112,46 @@ def test_a_worker_killed_mid_generation_changes_nothing(cluster, tiny_config):
     finally:
         arena.close()
     assert {k: v for k, v in metrics.items() if not k.startswith("time/")} == {k: v for k, v in expected.items() if not k.startswith("time/")}
+
+
+def test_a_worker_killed_mid_free_for_all_replays_the_match(cluster, tiny_config):
+    config = tiny_config(env=f"{__name__}:SlowToy", generations=2, env_kwargs={"batch_size": 16, "max_steps": 12})
+    expected = Arena(config).step()
+    arena = Arena(config, backend="ray", workers=2)
+    try:
+        pids = ray.get([actor.pid.remote() for actor in arena.backend._actors])
+        killer = threading.Timer(0.12, os.kill, (pids[1], signal.SIGKILL))  # 12 slow steps: ~0.25 s
+        killer.start()
+        metrics = arena.step()
+        killer.join()
+        assert arena.backend.restarts == 1
+        assert ray.get(arena.backend._actors[1].pid.remote()) != pids[1]
+        assert ray.get(arena.backend._actors[0].pid.remote()) == pids[0]  # the living worker stays
+    finally:
+        arena.close()
+    assert {k: v for k, v in metrics.items() if not k.startswith("time/")} == {k: v for k, v in expected.items() if not k.startswith("time/")}
+
+
+@pytest.mark.parametrize("backend,workers", [("local", 1), ("ray", 2)])
+def test_a_world_whose_agents_leave_early_is_refused_in_one_line_on_either_backend(cluster, tiny_config, backend, workers):
+    arena = Arena(tiny_config(env=f"{__name__}:LeavingToy"), backend=backend, workers=workers)
+    try:
+        with pytest.raises(UserError, match="1 of the 12 genome agents left the episode before its end"):
+            arena.step()
+    finally:
+        arena.close()
+
+
+def test_shard_blocks_are_whole_chunks_that_cover_every_seat():
+    from eve_arena.backend import shard_blocks
+    from eve_arena.develop import CHUNK
+
+    for seats in range(1, 60):
+        for workers in range(1, 6):
+            blocks = shard_blocks(seats, workers)
+            assert len(blocks) <= workers and blocks[0][0] == 0 and blocks[-1][1] == seats
+            assert all(stop == start for (_, stop), (start, _) in zip(blocks, blocks[1:]))
+            assert all((stop - start) % CHUNK == 0 for start, stop in blocks[:-1])
 
 
 def test_bad_backend_settings_are_one_line(cluster, tiny_config, capsys):

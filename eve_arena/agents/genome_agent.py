@@ -46,6 +46,7 @@ class GenomeTeam:
 
     @torch.no_grad()
     def act(self, observations: list, action_space) -> list:
+        require_every_agent(self.size, observations)
         in_features = self.spec.target[0]
         x = self._read(observations, lambda o: observation_inputs(o, in_features))
         if self.plastic:
@@ -73,3 +74,10 @@ class GenomeTeam:
             return first
         rest = [reader(o) for o in observations[1:]]
         return first if all(np.array_equal(r, first) for r in rest) else np.stack([first, *rest])
+
+
+def require_every_agent(size: int, observations: list) -> None:
+    """A team's nets run as one batch, so all its agents act at every step; a world whose agents
+    leave mid-episode is refused in one line rather than handed actions for agents it dropped."""
+    if len(observations) != size:
+        raise UserError(f"{size - len(observations)} of the {size} genome agents left the episode before its end; genome agents act as one batch and need every agent live until the episode ends for all (end them together, by truncation)")
