@@ -6,7 +6,8 @@ Each run is exactly ``eve-arena tournament --seed S`` (the default toy world, 1,
 generations); the control is the same with ``--sigma 0 --sigma-min 0 --crossover 0``: no
 mutation and no crossover, so no genome is ever new and selection can only re-pick among the
 first population. At every evaluation (every 50 generations) the champion's ladder rating
-against the frozen anchors (``eve_arena.ladder``) stands beside its held-out MSE.
+against the frozen anchors (``eve_arena.ladder``) stands beside its held-out MSE. The runs go
+through ``eve_arena.sweep``: one after another, or ``--backend ray --workers N`` N at a time.
 Writes ``--out``/ladder_study.{md,csv,png}.
 """
 
@@ -14,45 +15,39 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from results_io import provenance, save_figure, write_atomic, write_csv  # scripts/results_io.py
+from results_io import add_sweep_arguments, provenance, save_figure, swept, tournament_config, write_atomic, write_csv  # scripts/results_io.py
 
-from eve_arena.cli import main as eve_arena
 from eve_arena.runs import read_metrics
 
 CONTROL = ["--sigma", "0", "--sigma-min", "0", "--crossover", "0"]
 
 
-def one_run(name: str, seed: int, extra: list[str], generations: int) -> list[dict]:
-    with tempfile.TemporaryDirectory() as scratch:
-        run = Path(scratch) / "run"
-        if eve_arena(["tournament", "--out", str(run), "--seed", str(seed), "--generations", str(generations), "--no-progress", *extra]):
-            raise SystemExit(f"{name}: the tournament failed")
-        return [
-            {"run": name, "generation": r["generation"], "heldout_mse": r["champion/heldout_loss"], "ladder_rating": r["ladder/rating"], "ladder_anchors": r["ladder/anchors"]}
-            for r in read_metrics(run) if "ladder/rating" in r
-        ]
+def ladder_rows(name: str, run) -> list[dict]:
+    """The run's evaluations: the champion's held-out MSE beside its ladder rating."""
+    return [
+        {"run": name, "generation": r["generation"], "heldout_mse": r["champion/heldout_loss"], "ladder_rating": r["ladder/rating"], "ladder_anchors": r["ladder/anchors"]}
+        for r in read_metrics(run) if "ladder/rating" in r
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--generations", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2)
+    add_sweep_arguments(parser)
     parser.add_argument("--out", default="results/ladder")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     runs = [(f"seed {s}", s, []) for s in args.seeds] + [(f"control, seed {args.seeds[0]}", args.seeds[0], CONTROL)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(one_run, *zip(*runs), [args.generations] * len(runs)))
+    configs = {f"run_{k}": tournament_config("--seed", str(seed), "--generations", str(args.generations), *extra) for k, (_, seed, extra) in enumerate(runs)}
+    with swept(configs, args) as run_dirs:
+        results = [ladder_rows(name, run_dirs[key]) for (name, _, _), key in zip(runs, configs)]
     write_csv(os.path.join(args.out, "ladder_study.csv"), [r for rows in results for r in rows])
     generations = [r["generation"] for r in results[0]]
     lines = [

@@ -13,26 +13,24 @@ three different members; ``clones``, PGPE, population 32, every match one member
 seats (``--match-size 1 --hall-opponents 0``), two rounds a generation. Every ``--eval-every`` generations the champion plays 8 evaluation episodes
 (seeds no training match uses) with two random teammates and with two of the constant policy
 (all actions 0: no movement), and the ladder rates it. The references are a team of three random
-agents and three constant ones on the same evaluation seeds. Writes ``--out``/SETUP/mpe_study.{md,csv,png}.
+agents and three constant ones on the same evaluation seeds. The seeds' runs go through
+``eve_arena.sweep``: one after another, or ``--backend ray --workers N`` N at a time. Writes
+``--out``/SETUP/mpe_study.{md,csv,png}.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from results_io import provenance, save_figure, write_atomic, write_csv  # scripts/results_io.py
+from results_io import add_sweep_arguments, provenance, save_figure, swept, tournament_config, write_atomic, write_csv  # scripts/results_io.py
 
 from eve_arena.agents.baselines import ConstantPredictor
-from eve_arena.cli import main as eve_arena
 from eve_arena.envs import world
 from eve_arena.evaluator import Copies, RandomAgent, play_field
 from eve_arena.runs import read_metrics
@@ -46,16 +44,17 @@ SETUPS = {
 COLUMNS = ("generation", "eval/return_vs_random", "eval/return_vs_constant", "eval/return_vs_field", "ladder/rating", "ladder/anchors")
 
 
-def one_seed(seed: int, args) -> list[dict]:
-    with tempfile.TemporaryDirectory() as scratch:
-        run = Path(scratch) / "run"
-        code = eve_arena([
-            "tournament", "--out", str(run), "--env", WORLD, "--env-arg", "continuous_actions=True", "--hidden", "16,16", "--ranking", "round", *SETUPS[args.setup],
-            "--generations", str(args.generations), "--eval-every", str(args.eval_every), "--seed", str(seed), "--no-progress",
-        ])
-        if code:
-            raise SystemExit(f"seed {seed}: the tournament failed")
-        return [{"seed": seed, **{k: r[k] for k in COLUMNS}} for r in read_metrics(run) if "ladder/rating" in r]
+def seed_config(seed: int, args):
+    """``eve-arena tournament`` with the setup's options, for one seed."""
+    return tournament_config(
+        "--env", WORLD, "--env-arg", "continuous_actions=True", "--hidden", "16,16", "--ranking", "round", *SETUPS[args.setup],
+        "--generations", str(args.generations), "--eval-every", str(args.eval_every), "--seed", str(seed),
+    )
+
+
+def evaluations(seed: int, run) -> list[dict]:
+    """The run's evaluations: the champion's returns beside its ladder rating."""
+    return [{"seed": seed, **{k: r[k] for k in COLUMNS}} for r in read_metrics(run) if "ladder/rating" in r]
 
 
 class NearestLandmark:
@@ -110,7 +109,7 @@ def main() -> None:
     parser.add_argument("--setup", choices=SETUPS, default="clones")
     parser.add_argument("--generations", type=int, default=300)
     parser.add_argument("--eval-every", type=int, default=25)
-    parser.add_argument("--workers", type=int, default=2)
+    add_sweep_arguments(parser)
     parser.add_argument("--out", default="results/mpe")
     parser.add_argument("--references", action="store_true", help="only the hand-written and random references (references.md), no evolution")
     args = parser.parse_args()
@@ -127,8 +126,9 @@ def main() -> None:
         return
     args.out = os.path.join(args.out, args.setup)
     os.makedirs(args.out, exist_ok=True)
-    with ProcessPoolExecutor(args.workers) as pool:
-        per_seed = list(pool.map(one_seed, args.seeds, [args] * len(args.seeds)))
+    configs = {f"run_{k}": seed_config(seed, args) for k, seed in enumerate(args.seeds)}
+    with swept(configs, args) as run_dirs:
+        per_seed = [evaluations(seed, run_dirs[key]) for seed, key in zip(args.seeds, configs)]
     rows = [r for seed_rows in per_seed for r in seed_rows]
     write_csv(os.path.join(args.out, "mpe_study.csv"), rows)
     refs = references(8)

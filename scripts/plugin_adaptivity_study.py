@@ -10,7 +10,8 @@ genomes, widths read from the spaces, the hypernet widened to the plastic genome
 world wrapped by ``eve_arena.envs.feedback.Feedback`` so a plastic genome learns from each
 step's true answers). Then ``eve-arena adaptivity`` reads the final champion's evaluation
 episodes: its squared error at every step, each change a drop, and the steps until it has
-regained 90% of the drop. Writes ``--out``/plugin_adaptivity.{md,csv,png}.
+regained 90% of the drop. The runs go through ``eve_arena.sweep``: one after another, or
+``--backend ray --workers N`` N at a time. Writes ``--out``/plugin_adaptivity.{md,csv,png}.
 """
 
 from __future__ import annotations
@@ -18,34 +19,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from results_io import provenance, write_atomic, write_csv  # scripts/results_io.py
+from results_io import add_sweep_arguments, provenance, swept, tournament_config, write_atomic, write_csv  # scripts/results_io.py
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sine_arena"
 # The fixed genome's hypernet is widened to the plastic genome's parameter count (849 against 850).
 KINDS = {"fixed": ["--env", "sine_arena.shifting:ShiftingPlane", "--hyper-hidden", "14,18"], "plastic": ["--env", "sine_arena.shifting:with_feedback", "--lifetime", "plastic"]}
 
 
-def one_run(kind: str, seed: int, args) -> dict:
-    sys.path.insert(0, str(EXAMPLE))  # the world is the example package's, imported by name
+def run_config(kind: str, seed: int, args):
+    """``eve-arena tournament`` for one kind and seed."""
+    return tournament_config(*KINDS[kind], "--population", str(args.population), "--generations", str(args.generations), "--seed", str(seed), "--eval-every", str(args.generations))
+
+
+def read_run(kind: str, seed: int, run: Path) -> dict:
+    """The final champion's evaluation episodes, and ``eve-arena adaptivity``'s report on them."""
     from eve_arena.adaptivity import report
-    from eve_arena.cli import main as eve_arena
     from eve_arena.config import ArenaConfig
     from eve_arena.runs import EVAL_FILE, read_metrics
 
-    with tempfile.TemporaryDirectory() as scratch:
-        run = Path(scratch) / "run"
-        common = ["--population", str(args.population), "--generations", str(args.generations), "--seed", str(seed), "--eval-every", str(args.generations), "--no-progress"]
-        if eve_arena(["tournament", "--out", str(run), *KINDS[kind], *common]):
-            raise SystemExit(f"{kind} seed {seed}: the tournament failed")
-        within = report(run)["within_episode"]
-        last = read_metrics(run, EVAL_FILE)[-1]
-        params = ArenaConfig.load(run / "config.json").genome.genome_size
-        episodes = [e for entry in last["field"].values() for e in entry["episodes"]]
+    within = report(run)["within_episode"]
+    last = read_metrics(run, EVAL_FILE)[-1]
+    params = ArenaConfig.load(run / "config.json").genome.genome_size
+    episodes = [e for entry in last["field"].values() for e in entry["episodes"]]
     return {"kind": kind, "seed": seed, "params": params, "within": within, "episodes": episodes}
 
 
@@ -54,13 +52,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--population", type=int, default=64)
     parser.add_argument("--generations", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=2)
+    add_sweep_arguments(parser)
     parser.add_argument("--out", default="results/plugin_adaptivity")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    # The world is the example package's, imported by name: here, and in Ray's workers.
+    sys.path.insert(0, str(EXAMPLE))
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(EXAMPLE), *filter(None, [os.environ.get("PYTHONPATH")])])
     jobs = [(kind, seed) for kind in KINDS for seed in args.seeds]
-    with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(one_run, [k for k, _ in jobs], [s for _, s in jobs], [args] * len(jobs)))
+    configs = {f"{kind}_{k}": run_config(kind, seed, args) for k, (kind, seed) in enumerate(jobs)}
+    with swept(configs, args) as run_dirs:
+        runs = [read_run(kind, seed, run_dirs[key]) for (kind, seed), key in zip(jobs, configs)]
     from eve_arena.episode_changes import mean_curve, plot_step_curves
 
     rows = []

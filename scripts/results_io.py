@@ -1,10 +1,13 @@
-"""Atomic writers for the scripts' result files: a killed script never leaves half a table."""
+"""Atomic writers for the scripts' result files (a killed script never leaves half a table), and
+what several scripts share: their command lines, and their runs by ``eve_arena.sweep``."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
+import sys
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -34,7 +37,6 @@ def save_figure(fig, path: str, dpi: int = 100) -> None:
 def provenance() -> str:
     """The commit (``-dirty`` with uncommitted changes) and the command line that made a result."""
     import subprocess
-    import sys
 
     here = os.path.dirname(os.path.abspath(__file__))
 
@@ -74,3 +76,42 @@ def dataclass_parser(settings: type, description: str) -> "argparse.ArgumentPars
         else:
             parser.add_argument(flag, type=type(f.default), default=f.default, help=f"{helps[f.name]} (default: {f.default})")
     return parser
+
+
+def tournament_config(*flags: str):
+    """The ArenaConfig that ``eve-arena tournament FLAGS`` runs, built by the CLI's own parser."""
+    from eve_arena.cli import build_parser, config_from_args
+    from eve_arena.errors import UserError
+
+    try:
+        return config_from_args(build_parser().parse_args(["tournament", *flags]))
+    except UserError as exc:  # e.g. a world that is not installed: one line, not a traceback
+        raise SystemExit(_error_line(exc)) from None
+
+
+def _error_line(exc: Exception) -> str:
+    return f"{os.path.basename(sys.argv[0])}: error: {exc}"
+
+
+def add_sweep_arguments(parser) -> None:
+    """``--backend`` and ``--workers``: how ``swept`` runs a study's runs."""
+    parser.add_argument("--backend", choices=("local", "ray"), default="local", help="local: one run after another; ray: --workers runs at a time (pip install 'eve-arena[ray]')")
+    parser.add_argument("--workers", type=int, default=1, help="ray: runs at a time (default 1)")
+
+
+@contextlib.contextmanager
+def swept(configs: dict, args):
+    """Runs every ``configs[name]`` by ``eve_arena.sweep`` (``args.backend``, ``args.workers``)
+    in a temporary directory, and yields ``{name: run directory}`` while the runs are there to read."""
+    import tempfile
+    from pathlib import Path
+
+    from eve_arena.errors import UserError
+    from eve_arena.sweep import sweep
+
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            sweep(configs, scratch, backend=args.backend, workers=args.workers)
+        except UserError as exc:  # e.g. --workers 2 without --backend ray: one line, not a traceback
+            raise SystemExit(_error_line(exc)) from None
+        yield {name: Path(scratch) / name for name in configs}
