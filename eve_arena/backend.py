@@ -5,9 +5,9 @@ results in the list's order, so the run is the same, bit for bit, whatever plays
 and however many workers there are. A Ray worker builds its worlds and baselines once, when it
 starts. Each generation the genomes travel to the workers once (``ray.put``).
 
-Ray's unit of work is a whole match while a generation has at least as many matches as workers:
-only returns, invalid-step counts and info means come back. Fewer matches than workers (one
-free-for-all, the MNIST default) are played in shards instead: each worker develops and acts for
+Ray's unit of work is a whole match while a generation has several: only returns, invalid-step
+counts and info means come back. A generation that is one match (a free-for-all: the toy and
+MNIST defaults) is played in shards instead: each worker develops and acts for
 a block of the match's genome seats, the world steps in the driver with every action, and each
 step sends the observations out once and the shards' actions back. Shards are whole blocks of
 ``develop.CHUNK`` genomes, the blocks the local backend develops in, so a shard computes what the
@@ -86,8 +86,8 @@ class LocalBackend:
 
 
 class RayBackend:
-    """Matches spread over ``workers`` Ray actors, each with its own worlds and baselines; fewer
-    matches than workers are each played in shards over all of them (``ShardedTeam``).
+    """Matches spread over ``workers`` Ray actors, each with its own worlds and baselines; a
+    generation that is one match is played in shards over all of them (``ShardedTeam``).
 
     ``address``: None starts a local cluster (localhost, no dashboard); ``"auto"`` or
     ``HOST:PORT`` joins an existing one. A dead actor's share is played again by a new actor.
@@ -129,8 +129,8 @@ class RayBackend:
 
     def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         genomes = self._ray.put(everyone.cpu().numpy())
-        if len(plans) < self.workers:  # too few matches to go round: every worker plays a shard of each
-            return [self._play_sharded(genomes, plan, generation) for plan in plans]
+        if len(plans) == 1 and self.workers > 1:  # one free-for-all: every worker plays a shard of it
+            return [self._play_sharded(genomes, plans[0], generation)]
         return self._play_matches(genomes, plans, generation)
 
     def _play_matches(self, genomes, plans: list[MatchPlan], generation: int) -> list[MatchResult]:

@@ -3,16 +3,19 @@
     PYTHONPATH=.:scripts python scripts/bench_backends.py --out results   # full run, about 3 minutes on 2 cores
     PYTHONPATH=.:scripts python scripts/bench_backends.py --quick --out /tmp/bb   # smoke run, as the test does
 
-A generation's unit of work on Ray is a whole match (``eve_arena/backend.py``), so the worlds
-measured span match costs from a fraction of a millisecond to tens of milliseconds:
+A generation's unit of work on Ray is a whole match when it has several, and a shard of the
+population when it is one free-for-all (``eve_arena/backend.py``), so the worlds measured span
+both, with match costs from a fraction of a millisecond to tens of milliseconds:
 
 - ``mnist_m32``: the MNIST world's defaults (``ArenaConfig.for_env``), population 256, matches of
-  32 (8 matches a generation); ``mnist_ffa``: the same with ``--match-size 0``, one free-for-all,
-  which one match cannot spread over workers (no gain is expected);
+  32 (8 matches a generation); ``mnist_ffa``: the MNIST defaults as they are, one free-for-all,
+  played in shards; each also with one torch thread (``_1thread``: the defaults give each
+  process 2, so 2 workers run 4 threads on 2 cores);
 - ``busy_<ms>``: the toy world (population 64, matches of 8) with a step that busy-waits
   ``<ms>`` milliseconds (``BusyToy`` below, imported by the workers as ``bench_backends:BusyToy``):
   a world whose step costs real Python time;
-- ``toy``: the default toy world, population 64, matches of 8: the overhead case.
+- ``toy``: the toy world, population 64, matches of 8: the overhead case for matches;
+  ``toy_ffa``: the default toy world as it is (one free-for-all of 64): the overhead case for shards.
 
 For each world one Arena per backend (local; Ray with 1 and 2 workers) is built once, so worker
 start-up is reported apart, not counted. The three arenas then play the same run side by side,
@@ -23,9 +26,12 @@ matches; the rest is the arena's own work: ask, rating, held-out scoring, tell),
 (construction until every worker has answered). The Ray runs' metrics must equal the local run's,
 bit for bit, every generation (``time/`` keys excepted), and their champions too.
 
-Bytes: the pickled size (protocol 5) of what one real generation sends (the genomes array once,
-each worker's list of ``MatchPlan``) and gets back (each worker's list of ``MatchResult``), for 1,
-2 and 100 workers split as ``RayBackend`` splits them. Ray serialises with the same pickle
+Bytes: the pickled size (protocol 5) of what one real generation sends and gets back, for 1, 2
+and 100 workers, split as ``RayBackend`` splits it. Several matches: the genomes array once, each
+worker's list of ``MatchPlan`` out, each worker's list of ``MatchResult`` back. One free-for-all
+on 2 or more workers: the genomes once and each worker's seat rows, then every step the
+observations once (``ray.put``) and each shard's actions back (measured by replaying the
+generation's match in this process, recording every step). Ray serialises with the same pickle
 protocol (numpy buffers out of band), so the sizes are what travels to within a few bytes per
 object.
 
@@ -128,11 +134,13 @@ def worlds(args: Args) -> list[tuple[str, object]]:
             (f"mnist_m{args.mnist_match_size}", ArenaConfig.for_env(mnist, population=args.mnist_population, tournament=split, seed=args.seed)),
             # The MNIST defaults give each process 2 torch threads: 2 workers then run 4 on 2 cores.
             (f"mnist_m{args.mnist_match_size}_1thread", ArenaConfig.for_env(mnist, population=args.mnist_population, tournament=split, seed=args.seed, threads=1)),
-            ("mnist_ffa", ArenaConfig.for_env(mnist, population=args.mnist_population, tournament=TournamentConfig(match_size=0), seed=args.seed)),
+            ("mnist_ffa", ArenaConfig.for_env(mnist, population=args.mnist_population, seed=args.seed)),
+            ("mnist_ffa_1thread", ArenaConfig.for_env(mnist, population=args.mnist_population, seed=args.seed, threads=1)),
         ]
     for ms in sorted(args.step_ms, reverse=True):
         made.append((f"busy_{ms:g}ms", ArenaConfig(env=BUSY_ENV, env_kwargs={**toy_kwargs, "step_ms": float(ms)}, population=args.toy_population, tournament=toy_tournament, seed=args.seed)))
     made.append(("toy", ArenaConfig(population=args.toy_population, tournament=toy_tournament, seed=args.seed)))
+    made.append(("toy_ffa", ArenaConfig(population=args.toy_population, seed=args.seed)))
     return made
 
 
@@ -146,7 +154,7 @@ class Timed:
         started = time.perf_counter()
         results = self.inner.play(everyone, plans, generation)
         self.play_s.append(time.perf_counter() - started)
-        self.last = (everyone, plans, results)
+        self.last = (everyone, plans, results, generation)
         return results
 
     def close(self) -> None:
@@ -162,15 +170,53 @@ def pickled(obj) -> int:
     return len(pickle.dumps(obj, protocol=5))
 
 
-def traffic(everyone: torch.Tensor, plans: list, results: list) -> dict:
+class StepRecorder:
+    """A genome team that records, every step, the pickled observations and each agent's action."""
+
+    def __init__(self, team):
+        self.team, self.size, self.name = team, team.size, team.name
+        self.observations: list[int] = []
+        self.actions: list[list] = []
+
+    def reset(self) -> None:
+        self.team.reset()
+
+    def act(self, observations: list, action_space) -> list:
+        actions = self.team.act(observations, action_space)
+        self.observations.append(pickled(observations))
+        self.actions.append(actions)
+        return actions
+
+
+def traffic(everyone: torch.Tensor, plans: list, results: list, arena, generation: int) -> dict:
     """Bytes of one generation, pickled as Ray sends them, for 1, 2 and 100 workers.
 
-    Out: the genomes once (``ray.put``; a node without a copy fetches one, so across ``n`` nodes it
-    crosses the network ``n`` times), then each working worker's plans; back: each worker's results.
+    Several matches (and one worker): the genomes once (``ray.put``; a node without a copy fetches
+    one, so across ``n`` nodes it crosses the network ``n`` times), each working worker's plans
+    out, its results back. One free-for-all on 2 or more workers (``ShardedTeam``): the genomes
+    once and each block's seat rows out, then every step the observations once (to each node) and
+    each block's actions back; the match is replayed here to record its steps.
     """
+    from eve_arena.agents.genome_agent import GenomeTeam
+    from eve_arena.backend import shard_blocks
+
     genomes = pickled(everyone.cpu().numpy())
+    recorder = None
+    if len(plans) == 1:
+        plan = plans[0]
+        recorder = StepRecorder(GenomeTeam(arena.config.genome, everyone[plan.genome_seats], device=arena.config.device))
+        replayed = arena.player.play_team(recorder, plan, generation)
+        assert replayed.returns.tolist() == results[0].returns.tolist(), "the replayed match differs from the one played"
     by_workers = {}
     for w in (1, 2, 100):
+        if recorder is not None and w > 1:  # played in shards
+            blocks = shard_blocks(len(plans[0].genome_seats), w)
+            out = sum(pickled(plans[0].genome_seats[lo:hi]) for lo, hi in blocks)  # each block's seat rows
+            observations = sum(recorder.observations)
+            back = sum(pickled(step[lo:hi]) for step in recorder.actions for lo, hi in blocks)
+            working = len(blocks)
+            by_workers[w] = {"working": working, "plans_out": out + observations, "results_back": back, "one_node": genomes + out + observations + back, "one_node_per_worker": working * (genomes + observations) + out + back}
+            continue
         shares = [s for s in (list(range(i, len(plans), w)) for i in range(w)) if s]
         out = sum(pickled([plans[i] for i in s]) for s in shares)
         back = sum(pickled([results[i] for i in s]) for s in shares)
@@ -180,7 +226,8 @@ def traffic(everyone: torch.Tensor, plans: list, results: list) -> dict:
     plan_each = (pickled(plans) - one_plan) / (len(plans) - 1) if len(plans) > 1 else float(one_plan)
     result_each = (pickled(results) - one_result) / (len(results) - 1) if len(results) > 1 else float(one_result)
     return {
-        "rows": int(everyone.shape[0]), "genome_size": int(everyone.shape[1]), "genomes": genomes, "matches": len(plans),
+        "rows": int(everyone.shape[0]), "genome_size": int(everyone.shape[1]), "genomes": genomes, "matches": len(plans), "sharded": recorder is not None,
+        "steps": len(recorder.observations) if recorder else None, "observations_per_step": recorder.observations[0] if recorder else None,
         "plan_bytes_each": plan_each, "result_bytes_each": result_each, "list_overhead_plans": one_plan - plan_each, "list_overhead_results": one_result - result_each,
         "by_workers": {str(w): v for w, v in by_workers.items()},
     }
@@ -225,8 +272,8 @@ def measure_world(name: str, config, generations: int, ray) -> dict:
                 metrics[k].append(untimed(arenas[k].step()))
                 step_s[k].append(time.perf_counter() - started)
         equal = {k: metrics[k] == metrics["local"] and torch.equal(arenas[k].state.champion, arenas["local"].state.champion) for k in keys if k != "local"}
-        everyone, plans, results = arenas["local"].backend.last
-        sent = traffic(everyone, plans, results)
+        everyone, plans, results, generation = arenas["local"].backend.last
+        sent = traffic(everyone, plans, results, arenas["local"], generation)
     finally:
         for arena in arenas.values():
             arena.close()
@@ -299,13 +346,18 @@ def report(results: dict) -> str:
         "(play): seconds inside `backend.play`, the rest of a generation being the arena's own work in the driver; speed-up: local s/gen ÷ Ray s/gen; "
         "start-up: building the Arena until every worker has answered (not in s/gen); load: the 1-minute load average as the world's generations began and ended.",
     ]
-    lines += ["", "Bytes per generation (pickled, protocol 5): the genomes once, then each working worker's plans out and results back.", ""]
-    lines += ["| world | genomes (rows × genes) | plans out ×1 / ×2 / ×100 | results back ×1 / ×2 / ×100 | total ×2, one node | ×100, a node each (measured split) | projection: 100 matches on 100 nodes |", "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Bytes per generation (pickled, protocol 5): the genomes once, then out and back. Several matches: each working worker's plans out, results back. "
+        "One free-for-all (sharded, †) on 2 or more workers: each block's seat rows and every step's observations out, every step's actions back.",
+        "",
+    ]
+    lines += ["| world | genomes (rows × genes) | out ×1 / ×2 / ×100 | back ×1 / ×2 / ×100 | total ×2, one node | ×100, a node each (measured split) | projection: 100 matches on 100 nodes |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         t, w, p = r["bytes"], r["bytes"]["by_workers"], r["projection_100"]
-        projected = f"{fmt_b(p['total'])} (P={p['population']})" if p else "n/a: one match"
+        projected = f"{fmt_b(p['total'])} (P={p['population']})" if p else "n/a: one match (sharded: the measured ×100)"
         lines.append(
-            f"| {r['name']} | {fmt_b(t['genomes'])} ({t['rows']} × {t['genome_size']:,}) | {' / '.join(fmt_b(w[k]['plans_out']) for k in ('1', '2', '100'))} | "
+            f"| {r['name']}{' †' if t['sharded'] else ''} | {fmt_b(t['genomes'])} ({t['rows']} × {t['genome_size']:,}) | {' / '.join(fmt_b(w[k]['plans_out']) for k in ('1', '2', '100'))} | "
             f"{' / '.join(fmt_b(w[k]['results_back']) for k in ('1', '2', '100'))} | {fmt_b(w['2']['one_node'])} | {fmt_b(w['100']['one_node_per_worker'])} ({w['100']['working']} working) | "
             f"{projected} |"
         )
@@ -314,12 +366,16 @@ def report(results: dict) -> str:
         where = f"between {be['below']} and {be['above']}: 2 workers break even at a match of about {fmt_s(be['match_cost_s'])} of local play ({be['how']})"
     else:
         where = f"{be['how']} ({be['above'] or be['below']})"
-    ffa = next((r for r in rows if r["name"] == "mnist_ffa"), None)
     lines += ["", f"Where Ray starts to pay (2 workers, toy-family worlds by match cost): {where}."]
     if be["dips"]:
         lines.append(f"Not monotone: {', '.join(be['dips'])} did not pay although a cheaper world did; the bracket above is the one past which every measured world paid.")
-    if ffa:
-        lines.append(f"One free-for-all (mnist_ffa) is one match a generation: a second worker has nothing to play, so no gain is possible ({ffa['speedup']['ray2']:.2f}x measured).")
+    sharded = [r for r in rows if r["bytes"]["sharded"]]
+    if sharded:
+        lines.append(
+            "One free-for-all (†) is played in shards: the workers develop and act in parallel, while the world's step, the baselines and the arena's own work stay in the driver: "
+            + "; ".join(f"{r['name']} {r['speedup']['ray2']:.2f}x ({r['bytes']['steps']} step{'s' if r['bytes']['steps'] != 1 else ''} a match)" for r in sharded)
+            + "."
+        )
     lines += [
         "Projection (not measured): out = n_nodes × G + Σ_w plans_w, back = Σ_w results_w; with one match per worker, plans_w ≈ "
         "ℓ + p and results_w ≈ ℓ + r (ℓ: list overhead, p, r: one plan, one result, measured above), G grows with the population's rows × genes × 4 bytes.",
@@ -347,7 +403,7 @@ def main() -> None:
     env_vars = {"PYTHONPATH": path, **({"EVE_ARENA_DATA": os.environ["EVE_ARENA_DATA"]} if os.environ.get("EVE_ARENA_DATA") else {})}
     ray_cpus = sum(w for b, w in BACKENDS if b == "ray")
     init_started = time.perf_counter()
-    ray.init(num_cpus=ray_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False, runtime_env={"env_vars": env_vars})
+    ray.init(address="local", num_cpus=ray_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False, runtime_env={"env_vars": env_vars})
     ray_init_s = time.perf_counter() - init_started
     try:
         rows = []
