@@ -3,7 +3,7 @@
 The arena draws every match's seats and seed first, hands the list to a backend, and rates the
 results in the list's order, so the run is the same, bit for bit, whatever plays the matches
 and however many workers there are. A Ray worker builds its worlds and baselines once, when it
-starts. Each generation the genomes travel to the workers once (``ray.put``).
+starts. Each generation a worker is sent the genome rows it plays, and only those, once.
 
 Ray's unit of work is a whole match while a generation has several: only returns, invalid-step
 counts and info means come back. A generation that is one match (a free-for-all: the toy and
@@ -128,14 +128,15 @@ class RayBackend:
         return self._actor_class.remote(self._config, self._fixed_seats)
 
     def play(self, everyone: torch.Tensor, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
-        genomes = self._ray.put(everyone.cpu().numpy())
+        everyone = everyone.cpu().numpy()
         if len(plans) == 1 and self.workers > 1:  # one free-for-all: every worker plays a shard of it
-            return [self._play_sharded(genomes, plans[0], generation)]
-        return self._play_matches(genomes, plans, generation)
+            return [self._play_sharded(everyone, plans[0], generation)]
+        return self._play_matches(everyone, plans, generation)
 
-    def _play_matches(self, genomes, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
+    def _play_matches(self, everyone: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         shares = [list(range(w, len(plans), self.workers)) for w in range(self.workers)]
-        pending = {w: self._actors[w].play.remote(genomes, [plans[i] for i in shares[w]], generation) for w in range(self.workers) if shares[w]}
+        sent = {w: rows_for([plans[i] for i in shares[w]], everyone) for w in range(self.workers) if shares[w]}
+        pending = {w: self._actors[w].play.remote(*sent[w], generation) for w in sent}
         results: list[MatchResult | None] = [None] * len(plans)
         while pending:
             worker, ref = next(iter(pending.items()))
@@ -143,17 +144,17 @@ class RayBackend:
                 played = self._get(ref)
             except self._ray.exceptions.RayActorError:
                 self._replace(worker)  # the worker died (killed, out of memory, its node lost): a new one plays its share
-                pending[worker] = self._actors[worker].play.remote(genomes, [plans[i] for i in shares[worker]], generation)
+                pending[worker] = self._actors[worker].play.remote(*sent[worker], generation)
                 continue
             for index, result in zip(shares[worker], played):
                 results[index] = result
             del pending[worker]
         return results
 
-    def _play_sharded(self, genomes, plan: MatchPlan, generation: int) -> MatchResult:
+    def _play_sharded(self, everyone: np.ndarray, plan: MatchPlan, generation: int) -> MatchResult:
         while True:
             try:
-                return self._player.play_team(ShardedTeam(self, genomes, plan.genome_seats), plan, generation)
+                return self._player.play_team(ShardedTeam(self, everyone[plan.genome_seats]), plan, generation)
             except self._ray.exceptions.RayActorError:
                 # A shard's worker died: replace every dead one and replay the match from its start.
                 alive = [self._responds(actor) for actor in self._actors]
@@ -206,17 +207,17 @@ class ShardedTeam:
 
     name = "genomes"
 
-    def __init__(self, backend: RayBackend, genomes, seats: np.ndarray):
-        self._backend, self._genomes, self._seats = backend, genomes, seats
-        self.size = len(seats)
+    def __init__(self, backend: RayBackend, genomes: np.ndarray):
+        self._backend, self._genomes = backend, genomes
+        self.size = len(genomes)
         self.blocks = shard_blocks(self.size, backend.workers)
         self._started: list = []
 
     def reset(self) -> None:
-        # Each worker develops its block as the episode starts; a worker runs its calls in order,
-        # so the first step's actions wait for it without a round trip of their own.
+        # Each worker gets its block's rows and develops them as the episode starts; a worker runs
+        # its calls in order, so the first step's actions wait for it without a round trip of their own.
         actors = self._backend._actors
-        self._started = [actors[w].begin_shard.remote(self._genomes, self._seats[lo:hi], (self.size, lo)) for w, (lo, hi) in enumerate(self.blocks)]
+        self._started = [actors[w].begin_shard.remote(self._genomes[lo:hi], (self.size, lo)) for w, (lo, hi) in enumerate(self.blocks)]
 
     def act(self, observations: list, action_space) -> list:
         require_every_agent(self.size, observations)
@@ -235,6 +236,14 @@ def shard_blocks(seats: int, workers: int) -> list[tuple[int, int]]:
     size = -(-seats // workers)
     size = -(-size // CHUNK) * CHUNK
     return [(start, min(start + size, seats)) for start in range(0, seats, size)]
+
+
+def rows_for(plans: list[MatchPlan], everyone: np.ndarray) -> tuple[np.ndarray, list[MatchPlan]]:
+    """The genome rows ``plans`` seat, and the plans renumbered to index them: a worker is sent
+    only the rows it plays, not the whole generation's."""
+    rows, seats = np.unique(np.concatenate([plan.genome_seats for plan in plans]), return_inverse=True)
+    ends = np.cumsum([len(plan.genome_seats) for plan in plans])[:-1]
+    return everyone[rows], [MatchPlan(part, plan.seed) for plan, part in zip(plans, np.split(seats, ends))]
 
 
 class _RemotePlayer:
@@ -256,11 +265,11 @@ class _RemotePlayer:
     def play(self, genomes: np.ndarray, plans: list[MatchPlan], generation: int) -> list[MatchResult]:
         return self.player.play(torch.tensor(genomes), plans, generation)  # a copy: the object store's array is read-only
 
-    def begin_shard(self, genomes: np.ndarray, rows: np.ndarray, within: tuple[int, int]) -> None:
+    def begin_shard(self, genomes: np.ndarray, within: tuple[int, int]) -> None:
         config = self.player.config
         # torch.tensor copies into torch's own (aligned) memory: MKL can sum in another order for
         # numpy's less aligned buffers, and a shard must compute what the local run does.
-        self.shard = GenomeTeam(config.genome, torch.tensor(genomes[rows]), device=config.device, within=within)
+        self.shard = GenomeTeam(config.genome, torch.tensor(genomes), device=config.device, within=within)
 
     def act_shard(self, observations: list, start: int, stop: int, action_space) -> list:
         return self.shard.act(observations[start:stop], action_space)

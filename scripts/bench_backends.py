@@ -27,11 +27,11 @@ matches; the rest is the arena's own work: ask, rating, held-out scoring, tell),
 bit for bit, every generation (``time/`` keys excepted), and their champions too.
 
 Bytes: the pickled size (protocol 5) of what one real generation sends and gets back, for 1, 2
-and 100 workers, split as ``RayBackend`` splits it. Several matches: the genomes array once, each
-worker's list of ``MatchPlan`` out, each worker's list of ``MatchResult`` back. One free-for-all
-on 2 or more workers: the genomes once and each worker's seat rows, then every step the
-observations once (``ray.put``) and each shard's actions back (measured by replaying the
-generation's match in this process, recording every step). Ray serialises with the same pickle
+and 100 workers, split as ``RayBackend`` splits it. Each worker is sent only the genome rows it
+plays. Several matches: those rows and the worker's list of ``MatchPlan`` out, its list of
+``MatchResult`` back. One free-for-all on 2 or more workers: each block's rows out, then every
+step the observations once per node (``ray.put``) and each block's actions back (measured by
+replaying the generation's match in this process, recording every step). Ray serialises with the same pickle
 protocol (numpy buffers out of band), so the sizes are what travels to within a few bytes per
 object.
 
@@ -191,16 +191,15 @@ class StepRecorder:
 def traffic(everyone: torch.Tensor, plans: list, results: list, arena, generation: int) -> dict:
     """Bytes of one generation, pickled as Ray sends them, for 1, 2 and 100 workers.
 
-    Several matches (and one worker): the genomes once (``ray.put``; a node without a copy fetches
-    one, so across ``n`` nodes it crosses the network ``n`` times), each working worker's plans
-    out, its results back. One free-for-all on 2 or more workers (``ShardedTeam``): the genomes
-    once and each block's seat rows out, then every step the observations once (to each node) and
+    Several matches (and one worker): each working worker's genome rows (``backend.rows_for``)
+    and plans out, its results back. One free-for-all on 2 or more workers (``ShardedTeam``):
+    each block's rows out, then every step the observations (once per node: ``ray.put``) out and
     each block's actions back; the match is replayed here to record its steps.
     """
     from eve_arena.agents.genome_agent import GenomeTeam
-    from eve_arena.backend import shard_blocks
+    from eve_arena.backend import rows_for, shard_blocks
 
-    genomes = pickled(everyone.cpu().numpy())
+    rows = everyone.cpu().numpy()
     recorder = None
     if len(plans) == 1:
         plan = plans[0]
@@ -209,24 +208,27 @@ def traffic(everyone: torch.Tensor, plans: list, results: list, arena, generatio
         assert replayed.returns.tolist() == results[0].returns.tolist(), "the replayed match differs from the one played"
     by_workers = {}
     for w in (1, 2, 100):
-        if recorder is not None and w > 1:  # played in shards
+        if recorder is not None and w > 1:  # played in shards: each block's rows, then every step
             blocks = shard_blocks(len(plans[0].genome_seats), w)
-            out = sum(pickled(plans[0].genome_seats[lo:hi]) for lo, hi in blocks)  # each block's seat rows
+            seated = rows[plans[0].genome_seats]
+            genomes_out = sum(pickled(seated[lo:hi]) for lo, hi in blocks)
             observations = sum(recorder.observations)
             back = sum(pickled(step[lo:hi]) for step in recorder.actions for lo, hi in blocks)
             working = len(blocks)
-            by_workers[w] = {"working": working, "plans_out": out + observations, "results_back": back, "one_node": genomes + out + observations + back, "one_node_per_worker": working * (genomes + observations) + out + back}
+            by_workers[w] = {"working": working, "genomes_out": genomes_out, "plans_out": observations, "results_back": back, "one_node": genomes_out + observations + back, "one_node_per_worker": genomes_out + working * observations + back}
             continue
         shares = [s for s in (list(range(i, len(plans), w)) for i in range(w)) if s]
-        out = sum(pickled([plans[i] for i in s]) for s in shares)
+        genomes_out = sum(pickled(rows_for([plans[i] for i in s], rows)[0]) for s in shares)
+        out = sum(pickled(rows_for([plans[i] for i in s], rows)[1]) for s in shares)
         back = sum(pickled([results[i] for i in s]) for s in shares)
-        by_workers[w] = {"working": len(shares), "plans_out": out, "results_back": back, "one_node": genomes + out + back, "one_node_per_worker": len(shares) * genomes + out + back}
+        by_workers[w] = {"working": len(shares), "genomes_out": genomes_out, "plans_out": out, "results_back": back, "one_node": genomes_out + out + back, "one_node_per_worker": genomes_out + out + back}
     # Per-match sizes and the per-list overhead, for the projection to 100 workers with a match each.
     one_plan, one_result = pickled([plans[0]]), pickled([results[0]])
     plan_each = (pickled(plans) - one_plan) / (len(plans) - 1) if len(plans) > 1 else float(one_plan)
     result_each = (pickled(results) - one_result) / (len(results) - 1) if len(results) > 1 else float(one_result)
     return {
-        "rows": int(everyone.shape[0]), "genome_size": int(everyone.shape[1]), "genomes": genomes, "matches": len(plans), "sharded": recorder is not None,
+        "rows": int(everyone.shape[0]), "genome_size": int(everyone.shape[1]), "genomes": pickled(rows), "matches": len(plans), "sharded": recorder is not None,
+        "one_match_rows": pickled(rows_for(plans[:1], rows)[0]),
         "steps": len(recorder.observations) if recorder else None, "observations_per_step": recorder.observations[0] if recorder else None,
         "plan_bytes_each": plan_each, "result_bytes_each": result_each, "list_overhead_plans": one_plan - plan_each, "list_overhead_results": one_result - result_each,
         "by_workers": {str(w): v for w, v in by_workers.items()},
@@ -235,16 +237,13 @@ def traffic(everyone: torch.Tensor, plans: list, results: list, arena, generatio
 
 def project_100(t: dict, match_size: int, population: int) -> dict:
     """A projection, not a measurement: the same world grown to 100 matches, one per worker on
-    its own node. Genome rows grow with the population (hall and center rows stay as measured);
-    each worker gets its one plan and returns its one result. None for a free-for-all (one match)."""
+    its own node. Each worker gets its one match's rows (its seats, the hall of fame and the
+    center: measured) and plan, and returns its one result. None for a free-for-all (one match)."""
     if match_size == 0:
         return None
-    grown = 100 * max(match_size, 1)
-    rows = t["rows"] - population + grown
-    genomes = t["genomes"] * rows / t["rows"]
-    out = 100 * (genomes + t["list_overhead_plans"] + t["plan_bytes_each"])
+    out = 100 * (t["one_match_rows"] + t["list_overhead_plans"] + t["plan_bytes_each"])
     back = 100 * (t["list_overhead_results"] + t["result_bytes_each"])
-    return {"population": grown, "genomes": genomes, "out": out, "back": back, "total": out + back}
+    return {"population": 100 * match_size, "out": out, "back": back, "total": out + back}
 
 
 def measure_world(name: str, config, generations: int, ray) -> dict:
@@ -348,16 +347,16 @@ def report(results: dict) -> str:
     ]
     lines += [
         "",
-        "Bytes per generation (pickled, protocol 5): the genomes once, then out and back. Several matches: each working worker's plans out, results back. "
-        "One free-for-all (sharded, †) on 2 or more workers: each block's seat rows and every step's observations out, every step's actions back.",
+        "Bytes per generation (pickled, protocol 5); each worker is sent only the genome rows it plays. Several matches: each working worker's rows and plans out, its results back. "
+        "One free-for-all (sharded, †) on 2 or more workers: each block's rows out, every step's observations out (once per node), every step's actions back.",
         "",
     ]
-    lines += ["| world | genomes (rows × genes) | out ×1 / ×2 / ×100 | back ×1 / ×2 / ×100 | total ×2, one node | ×100, a node each (measured split) | projection: 100 matches on 100 nodes |", "|---|---|---|---|---|---|---|"]
+    lines += ["| world | all genomes (rows × genes) | rows out ×1 / ×2 / ×100 | plans or observations out ×1 / ×2 / ×100 | back ×1 / ×2 / ×100 | total ×2, one node | ×100, a node each (measured split) | projection: 100 matches on 100 nodes |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         t, w, p = r["bytes"], r["bytes"]["by_workers"], r["projection_100"]
         projected = f"{fmt_b(p['total'])} (P={p['population']})" if p else "n/a: one match (sharded: the measured ×100)"
         lines.append(
-            f"| {r['name']}{' †' if t['sharded'] else ''} | {fmt_b(t['genomes'])} ({t['rows']} × {t['genome_size']:,}) | {' / '.join(fmt_b(w[k]['plans_out']) for k in ('1', '2', '100'))} | "
+            f"| {r['name']}{' †' if t['sharded'] else ''} | {fmt_b(t['genomes'])} ({t['rows']} × {t['genome_size']:,}) | {' / '.join(fmt_b(w[k]['genomes_out']) for k in ('1', '2', '100'))} | {' / '.join(fmt_b(w[k]['plans_out']) for k in ('1', '2', '100'))} | "
             f"{' / '.join(fmt_b(w[k]['results_back']) for k in ('1', '2', '100'))} | {fmt_b(w['2']['one_node'])} | {fmt_b(w['100']['one_node_per_worker'])} ({w['100']['working']} working) | "
             f"{projected} |"
         )
@@ -377,8 +376,8 @@ def report(results: dict) -> str:
             + "."
         )
     lines += [
-        "Projection (not measured): out = n_nodes × G + Σ_w plans_w, back = Σ_w results_w; with one match per worker, plans_w ≈ "
-        "ℓ + p and results_w ≈ ℓ + r (ℓ: list overhead, p, r: one plan, one result, measured above), G grows with the population's rows × genes × 4 bytes.",
+        "Projection (not measured): 100 matches, one per worker on its own node: out = 100 × (m + ℓ + p), back = 100 × (ℓ + r), "
+        "with m: one match's genome rows (its seats, the hall of fame and the center), ℓ: list overhead, p, r: one plan, one result, all measured above.",
         f"Ray {meta['ray']}, torch {meta['torch']}, {meta['cpu_count']} CPU cores ({meta['device_name']}), Ray cluster of {meta['ray_cpus']} CPU slots started in {meta['ray_init_s']:.1f} s; "
         f"load average (1 min) {meta['loadavg_start'][0]:.2f} at start, {meta['loadavg_end'][0]:.2f} at end; {meta['wall_s']:.0f} s in all. "
         f"Ray metrics equal to local, bit for bit, in every world: {'yes' if results['all_equal'] else 'NO'}.",

@@ -142,6 +142,19 @@ def test_a_world_whose_agents_leave_early_is_refused_in_one_line_on_either_backe
         arena.close()
 
 
+def test_a_worker_is_sent_only_the_rows_its_matches_seat():
+    import numpy as np
+
+    from eve_arena.backend import MatchPlan, rows_for
+
+    everyone = np.arange(40, dtype=np.float32).reshape(10, 4)
+    plans = [MatchPlan(np.array([7, 2, 9]), 1), MatchPlan(np.array([2, 5, 9]), 2)]
+    rows, renumbered = rows_for(plans, everyone)
+    assert len(rows) == 4  # rows 2, 5, 7 and 9, each once
+    for plan, mine in zip(plans, renumbered):
+        assert np.array_equal(rows[mine.genome_seats], everyone[plan.genome_seats]) and mine.seed == plan.seed
+
+
 def test_shard_blocks_are_whole_chunks_that_cover_every_seat():
     from eve_arena.backend import shard_blocks
     from eve_arena.develop import CHUNK
