@@ -26,7 +26,7 @@ from eve_arena.envs.feedback import FEEDBACK_NEEDED
 from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import Copies, RandomAgent, play_field, summary_metrics
 from eve_arena.lifetime import lifetime_batches
-from eve_arena.selfbuild import fidelity, offspring
+from eve_arena.selfbuild import exact_copies, fidelity, offspring
 from eve_arena.tournament import schedule
 from eve_arena.train import heldout_scores
 
@@ -150,12 +150,15 @@ class Arena:
         size = self.config.heldout_pool or len(candidates)
         best_rated = np.argsort(-fitness, kind="stable")[:size]
         pool = np.concatenate([best_rated, np.setdiff1d(always, best_rated)]).astype(np.int64)
-        lifetime = None
-        if self.spec.lifetime == "plastic":
-            # Scored as it plays: after learning from as many feedback batches as a match gives it.
-            env = self.scoring_world()
-            lifetime = lifetime_batches(task, getattr(env, "max_steps", 1) - 1, getattr(env, "batch_size", 256), [self.config.seed, generation, 1], self.config.device)
-        return heldout_scores(self.spec, candidates[torch.from_numpy(pool)], task, self.config.device, lifetime=lifetime), pool
+        return heldout_scores(self.spec, candidates[torch.from_numpy(pool)], task, self.config.device, lifetime=self._lifetime(task, generation)), pool
+
+    def _lifetime(self, task, generation: int) -> list | None:
+        """A plastic genome is scored as it plays: after learning from as many feedback batches as
+        a match gives it (None for a fixed one)."""
+        if self.spec.lifetime != "plastic":
+            return None
+        env = self.scoring_world()
+        return lifetime_batches(task, getattr(env, "max_steps", 1) - 1, getattr(env, "batch_size", 256), [self.config.seed, generation, 1], self.config.device)
 
     def _center(self, strategy_state) -> torch.Tensor:
         """``(1, D)`` the strategy's center when it samples around one (PGPE, CMA-ES), else ``(0, D)``."""
@@ -165,12 +168,27 @@ class Arena:
         return center(strategy_state).detach().to(torch.float32)[None]
 
     @torch.no_grad()
-    def _replication_metrics(self, population: torch.Tensor, champion: torch.Tensor) -> dict:
-        """Replication fidelity rho and weight norm of the champion and (median) of the population."""
+    def _replication_metrics(self, population: torch.Tensor, champion: torch.Tensor, generation: int) -> dict:
+        """Heredity, each generation: replication fidelity rho and weight norm of the champion and
+        (median) of the population; the champion's self-built child, its rho (rho down the
+        lineage) and held-out loss beside the champion's; whether the copy is exact (on a grid);
+        and how many of the population are broken (weights not finite: a lineage that ended)."""
         rho, norm = (v.cpu().numpy() for v in fidelity(self.spec, torch.cat([champion[None], population])))
         finite = np.isfinite(rho[1:]) & np.isfinite(norm[1:])  # broken genomes have no fidelity to speak of
         rho_pop, norm_pop = (float(np.median(v[1:][finite])) if finite.any() else float("nan") for v in (rho, norm))
-        return {"champion/rho": float(rho[0]), "champion/weight_norm": float(norm[0]), "population/rho_median": rho_pop, "population/weight_norm_median": norm_pop}
+        child = offspring(self.spec, champion[None], self_built=True)
+        metrics = {
+            "champion/rho": float(rho[0]), "champion/weight_norm": float(norm[0]), "population/rho_median": rho_pop, "population/weight_norm_median": norm_pop,
+            "champion/child_rho": float(fidelity(self.spec, child)[0][0]),
+            "population/broken_genomes": int((~torch.isfinite(population).all(1)).sum()),
+        }
+        if self.spec.grid_step is not None:
+            metrics["champion/copy_exact"] = int(exact_copies(self.spec, champion[None])[0])
+        task = self.task()
+        if task is not None:
+            lifetime = self._lifetime(task, generation)
+            metrics["champion/child_heldout_loss"] = float(heldout_scores(self.spec, child, task, self.config.device, lifetime=lifetime)["loss"][0])
+        return metrics
 
     def _evaluation_due(self, generation: int) -> bool:
         done = generation + 1
@@ -275,7 +293,7 @@ class Arena:
         metrics = self._metrics(seating, pick, fitness, mu, sigma, invalid, match_infos)
         hall = self._next_hall(seating, pick, mu, sigma)
         if self.spec.self_build != "off":
-            metrics.update(self._replication_metrics(population, pick.champion))
+            metrics.update(self._replication_metrics(population, pick.champion, st.generation))
         anchors, self.evaluation = st.ladder, None
         if self._evaluation_due(st.generation):
             anchors, self.evaluation = self.evaluate(pick.champion, st.generation, st.ladder)

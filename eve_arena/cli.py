@@ -150,6 +150,7 @@ def _run_arguments(t) -> None:
     genome.add_argument("--hidden", type=_sizes, help="hidden widths of the target net, e.g. 16,16; its first and last come from the world (default: the world's; 5,5, MNIST 10,10)")
     genome.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10 (default: the world's; 10,10, MNIST 24,24)")
     genome.add_argument("--self-build", choices=("off", "quine", "residual"), help="the genome's net also builds itself: its own weights (quine) or its offspring's change (residual) (default off)")
+    genome.add_argument("--grid-step", type=float, help="a self-building genome's weights on a grid of this step; its copy is rounded back onto it, so small copying errors vanish (default none)")
     genome.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
     genome.add_argument("--lifetime", choices=("fixed", "plastic"), help="fixed: the developed net holds all episode; plastic: the genome's plasticity hypernet changes it from feedback after every step (default fixed)")
     genome.add_argument("--plasticity-lr", type=_non_negative_float, help="plastic: the step size a fresh plasticity hypernet writes for every weight (default 0.02)")
@@ -174,6 +175,7 @@ def _run_arguments(t) -> None:
     strategy.add_argument("--parent-fraction", type=_non_negative_float, help="GA: best fraction of the population that breeds, in (0, 1] (default 0.5)")
     strategy.add_argument("--crossover", type=_non_negative_float, help="GA: probability of uniform crossover, in [0, 1] (default 0.5)")
     strategy.add_argument("--reproduction", choices=("copy", "self"), help="GA: a child starts as a copy of its parent, or as the genome its parent builds for it (default copy)")
+    strategy.add_argument("--mutate", choices=("child", "parent"), help="GA: mutate the child once made, or a copy of its parent that then makes the child (developmental mutation) (default child)")
 
     evaluation = t.add_argument_group("evaluation and the ladder")
     evaluation.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
@@ -238,7 +240,7 @@ def config_from_args(args: argparse.Namespace):
         defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
     base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
     genome = base["genome"].to_dict()
-    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit"), ("self_build", "self_build"), ("residual", "residual"), ("lifetime", "lifetime"), ("plasticity_lr", "plasticity_lr")):
+    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit"), ("self_build", "self_build"), ("grid_step", "grid_step"), ("residual", "residual"), ("lifetime", "lifetime"), ("plasticity_lr", "plasticity_lr")):
         if getattr(args, arg) is not None:
             genome[field] = getattr(args, arg)
     if args.hyper_hidden is not None:
@@ -249,7 +251,7 @@ def config_from_args(args: argparse.Namespace):
             tournament[field] = getattr(args, arg)
     # A world's default strategy settings belong to its default strategy only.
     strategy_kwargs = dict(base["strategy_kwargs"]) if args.strategy in (None, base["strategy"]) else {}
-    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover", "reproduction"):
+    for arg in ("sigma", "sigma_decay", "sigma_min", "elite", "parent_fraction", "crossover", "reproduction", "mutate"):
         if getattr(args, arg) is not None:
             strategy_kwargs[arg] = getattr(args, arg)
     strategy_kwargs.update(dict(args.strategy_arg))

@@ -13,6 +13,7 @@ from eve_arena.genome import (
     GenomeSpec,
     coordinate_table,
     emit_slots,
+    on_grid,
     output_gains,
     seed_base,
     subspace_basis,
@@ -25,7 +26,7 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
         raise ValueError(f"expected genomes of shape (P, {spec.genome_size}), got {tuple(genomes.shape)}")
     outputs = []
-    params = genomes[:, spec.parts["builder"]]
+    params = on_grid(spec, genomes)[:, spec.parts["builder"]]
     for level in range(spec.depth, 0, -1):
         raw = coordinate_outputs(spec, unflatten(params, spec.levels[level]), level - 1)
         outputs.append(raw)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -71,6 +72,11 @@ class GenomeSpec:
     ``residual``: it writes the change its offspring gets, added to its own weights. The
     self-coordinates are a fixed random projection of each weight's index, so the input stays
     small (``selfbuild.self_coordinates``)."""
+    grid_step: float | None = None
+    """A self-building genome's own weights on a grid of this spacing (None: no grid). Its weights
+    are read rounded to the grid, and the copy it builds for its offspring is rounded back onto
+    it, so a copy whose every weight is off by less than half a step is exact: error correction
+    by discreteness, as a genetic code's discrete letters correct small copying errors."""
     residual: str = "none"
     """What the hypernet writes into the target net: ``none``: the weights; ``seed``: a change
     added to a fixed random initialisation drawn from ``encoding_seed`` (a genome is still only
@@ -122,6 +128,13 @@ class GenomeSpec:
             raise UserError(f"unknown self_build {self.self_build!r}; choose one of {', '.join(SELF_BUILDS)}")
         if self.self_build != "off" and (self.depth == 0 or self.subspace):
             raise UserError(f"self_build={self.self_build!r} needs a hypernet (depth 1 or 2) to build itself; a direct genome has no builder")
+        if self.grid_step is not None:
+            step = self.grid_step
+            if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0:
+                raise UserError(f"grid_step must be a positive finite number (the spacing of the genome's grid), got {step!r}; leave it unset for no grid")
+            if self.self_build == "off":
+                raise UserError("grid_step is for a genome that builds itself (its copy is rounded back onto the grid): set self_build to quine or residual")
+            object.__setattr__(self, "grid_step", float(step))
         if self.residual not in RESIDUALS:
             raise UserError(f"unknown residual {self.residual!r}; choose one of {', '.join(RESIDUALS)}")
         if self.residual != "none" and self.depth == 0:
@@ -218,6 +231,17 @@ class GenomeSpec:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
+
+
+def on_grid(spec: GenomeSpec, genomes: torch.Tensor) -> torch.Tensor:
+    """``genomes`` with their own net's weights rounded to ``spec.grid_step`` (unchanged without a
+    grid). The rounding passes gradients straight through, so a genome on a grid trains by
+    backprop as if it were not rounded (the straight-through estimator of quantised nets)."""
+    if spec.grid_step is None:
+        return genomes
+    builder = genomes[:, : spec.builder_size]
+    rounded = builder + (torch.round(builder / spec.grid_step) * spec.grid_step - builder).detach()
+    return torch.cat([rounded, genomes[:, spec.builder_size :]], 1)
 
 
 def coordinate_table(spec: GenomeSpec, level: int, device: torch.device | str = "cpu") -> torch.Tensor:

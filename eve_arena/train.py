@@ -16,10 +16,10 @@ import torch
 
 from eve_arena.develop import develop, predict
 from eve_arena.errors import UserError
-from eve_arena.genome import GenomeSpec
+from eve_arena.genome import GenomeSpec, on_grid
 from eve_arena.lifetime import live
 from eve_arena.mlp import ACTIVATIONS, forward, unflatten
-from eve_arena.selfbuild import fidelity, self_copy
+from eve_arena.selfbuild import fidelity, grid_miss, self_copy
 
 
 @dataclass
@@ -51,7 +51,10 @@ def fit(
     same stream of fresh batches. A cosine schedule takes the learning rate to zero.
 
     A self-building genome minimises ``task loss + replication_weight * rho``; gradients reach
-    its weights both as the builder and as the copy to match. Every ``regenerate_every`` steps
+    its weights both as the builder and as the copy to match. A genome on a grid
+    (``GenomeSpec.grid_step``) minimises ``task loss + replication_weight * grid_miss`` instead
+    (rho is flat under rounding), reads its weights rounded with straight-through gradients, and
+    is returned on its grid. Every ``regenerate_every`` steps
     (0: never) each row's weights are replaced by what it builds for itself, as in Chang &
     Lipson's regeneration; a row whose self-copy is not finite keeps its weights.
     """
@@ -77,11 +80,11 @@ def fit(
         per_row = task.loss(predict(spec, params, xt), yt)
         objective = per_row
         if self_building:
-            with torch.set_grad_enabled(bool(replication_weight)):  # only logged, without a weight
+            with torch.set_grad_enabled(bool(replication_weight) and spec.grid_step is None):  # only logged, without a weight
                 rho = fidelity(spec, params)[0]
             rho_history[step] = rho.detach().cpu().numpy()
             if replication_weight:
-                objective = per_row + replication_weight * rho
+                objective = per_row + replication_weight * (rho if spec.grid_step is None else grid_miss(spec, params))
         opt.zero_grad()
         objective.sum().backward()
         opt.step()
@@ -89,7 +92,7 @@ def fit(
         history[step] = per_row.detach().cpu().numpy()
         if regenerate_every and (step + 1) % regenerate_every == 0:
             regenerate(spec, params)
-    return FitResult(params.detach().cpu(), history, rho_history)
+    return FitResult(on_grid(spec, params.detach()).cpu(), history, rho_history)
 
 
 @torch.no_grad()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 import time
 from multiprocessing import get_context
 
@@ -37,7 +38,7 @@ from eve_arena.arena import Arena, initial_state
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import DEFAULT_ENV, NAMESPACE
 from eve_arena.errors import UserError
-from eve_arena.selfbuild import fidelity, self_copy
+from eve_arena.selfbuild import exact_copies, fidelity, self_copy
 from eve_arena.tasks import MNISTTask, ToyTask
 from eve_arena.train import fit, heldout_scores
 
@@ -198,44 +199,73 @@ def lineage(world: str, spec, genome: torch.Tensor, generations: int, population
     return scores
 
 
-def heredity(args) -> None:
+def founder(args, spec, weight: float, seed: int) -> torch.Tensor:
+    """A genome trained by backprop on task + weight x rho; with ``--grid-step``, then moved onto
+    its grid and trained on task + ``--grid-weight`` x grid_miss (``selfbuild.grid_miss``) for
+    ``--grid-train-steps`` more steps, so that it copies itself exactly."""
     task = world_task(args.world, args.data_dir)
+    plain = dataclasses.replace(spec, grid_step=None)
+    genome = fit(plain, task, steps=args.steps or STEPS[args.world], lr=LR[args.world], seed=seed, replication_weight=weight).genomes
+    if spec.grid_step is None:
+        return genome
+    return fit(spec, task, steps=args.grid_train_steps, lr=args.grid_lr, seed=seed + 1, replication_weight=args.grid_weight, genomes=genome).genomes
+
+
+def hidden_change(args) -> dict:
+    """``--hyper-hidden 16,16``: the genome's own net (the top level) with those hidden widths."""
+    if not getattr(args, "hyper_hidden", ""):
+        return {}
+    widths = tuple(int(w) for w in args.hyper_hidden.split(","))
+    spec = world_spec(args.world)
+    levels = list(spec.hyper_hidden)
+    levels[spec.depth - 1] = widths
+    return {"hyper_hidden": tuple(levels)}
+
+
+def heredity(args) -> None:
     rows, curves = [], {}
     for self_build in args.self_builds:
-        spec = world_spec(args.world, self_build=self_build)
+        spec = world_spec(args.world, self_build=self_build, grid_step=args.grid_step, **hidden_change(args))
         for weight in args.weights:
-            started = time.time()
-            genome = fit(spec, task, steps=args.steps or STEPS[args.world], lr=LR[args.world], seed=args.seed, replication_weight=weight).genomes
-            rho, norm = fidelity(spec, genome)
-            scores = lineage(args.world, spec, genome, args.generations + 1, args.population, args.seed, args.data_dir)
-            label = f"{self_build}, weight {weight:g} (rho {float(rho[0]):.3g})"
-            curves[label] = scores
-            first, last = scores[0], scores[-1]
-            change = (last - first) / abs(first) if np.isfinite(first) and first != 0 else float("nan")
-            broken = next((g for g, v in enumerate(scores) if np.isnan(v)), None)
-            rows.append({"self_build": self_build, "replication_weight": weight, "rho": float(rho[0]), "weight_norm": float(norm[0]),
-                         "founder_score": first, "score_after": last, "relative_change": change, "broken_at": "" if broken is None else broken,
-                         "scores": " ".join(f"{v:.4g}" for v in scores), "generations": args.generations, "seconds": round(time.time() - started, 1)})
-            ending = f"{last:.4g} ({change:+.1%})" if broken is None else f"every genome broken from generation {broken}"
-            print(f"{label}: held-out {'MSE' if args.world == 'toy' else 'accuracy'} {first:.4g} -> {ending} after {args.generations} self-built generations", flush=True)
-    name = f"heredity_{args.world}"
+            for seed in args.seeds:
+                started = time.time()
+                genome = founder(args, spec, weight, seed)
+                rho, norm = fidelity(spec, genome)
+                exact = bool(exact_copies(spec, genome)[0]) if spec.grid_step else False
+                scores = lineage(args.world, spec, genome, args.generations + 1, args.population, seed, args.data_dir)
+                label = f"{self_build}, weight {weight:g}, seed {seed} (rho {float(rho[0]):.3g})"
+                curves[label] = scores
+                first, last = scores[0], scores[-1]
+                change = (last - first) / abs(first) if np.isfinite(first) and first != 0 else float("nan")
+                broken = next((g for g, v in enumerate(scores) if np.isnan(v)), None)
+                rows.append({"self_build": self_build, "replication_weight": weight, "seed": seed, "grid_step": spec.grid_step or "", "genome_params": spec.genome_size,
+                             "rho": float(rho[0]), "weight_norm": float(norm[0]), "exact_copy": exact,
+                             "founder_score": first, "score_after": last, "relative_change": change, "broken_at": "" if broken is None else broken,
+                             "scores": " ".join(f"{v:.4g}" for v in scores), "generations": args.generations, "seconds": round(time.time() - started, 1)})
+                ending = f"{last:.4g} ({change:+.1%})" if broken is None else f"every genome broken from generation {broken}"
+                print(f"{label}: held-out {'MSE' if args.world == 'toy' else 'accuracy'} {first:.4g} -> {ending} after {args.generations} self-built generations", flush=True)
+    name = f"heredity_{args.world}" + (f"_grid{args.grid_step:g}" if args.grid_step else "")
     write_csv(os.path.join(args.out, name + ".csv"), rows)
     metric = "held-out MSE" if args.world == "toy" else "held-out accuracy"
+    grid = (
+        f" Genomes on a grid of step {args.grid_step:g} ({spec.genome_size:,} parameters): after that training, {args.grid_train_steps:,} more steps (lr {args.grid_lr:g}) on task + {args.grid_weight:g} x grid_miss, so that a copy rounds back to its parent."
+        if args.grid_step else ""
+    )
     lines = [
         (
-            f"Self-built reproduction on {args.world}: a GA population of {args.population} copies of one genome trained by {args.steps or STEPS[args.world]:,} Adam steps on task + weight x rho; children are built by their parents "
+            f"Self-built reproduction on {args.world}: a GA population of {args.population} copies of one genome trained by {args.steps or STEPS[args.world]:,} Adam steps on task + weight x rho.{grid} Children are built by their parents "
             f"(no mutation, no crossover, no elites) for {args.generations} generations. The champion's {metric}, founders first."
         ),
         "",
-        f"`python scripts/self_building.py heredity --world {args.world} --self-builds {' '.join(args.self_builds)} --weights {' '.join(f'{w:g}' for w in args.weights)} --generations {args.generations} --population {args.population}"
-        + (f" --steps {args.steps}" if args.steps else "") + "`",
+        f"`python {' '.join(sys.argv)}`",
         "",
-        f"| self_build | weight | founder's rho | ||theta|| | {metric}: founders | after {args.generations} generations | change |",
-        "|---|---|---|---|---|---|---|",
+        f"| self_build | weight | seed | founder's rho | ||theta|| | exact copy | {metric}: founders | after {args.generations} generations | change |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         after, change = (f"{r['score_after']:.4g}", f"{r['relative_change']:+.1%}") if r["broken_at"] == "" else (f"all broken from generation {r['broken_at']}", "-")
-        lines.append(f"| {r['self_build']} | {r['replication_weight']:g} | {r['rho']:.3g} | {r['weight_norm']:.3g} | {r['founder_score']:.4g} | {after} | {change} |")
+        exact = ("yes" if r["exact_copy"] else "no") if args.grid_step else "-"
+        lines.append(f"| {r['self_build']} | {r['replication_weight']:g} | {r['seed']} | {r['rho']:.3g} | {r['weight_norm']:.3g} | {exact} | {r['founder_score']:.4g} | {after} | {change} |")
     write_atomic(os.path.join(args.out, name + ".md"), "\n".join([*lines, "", provenance()]) + "\n")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, scores in curves.items():
@@ -344,7 +374,12 @@ def main(argv: list[str] | None = None) -> None:
     h.add_argument("--weights", type=float, nargs="+", default=[0, 100])
     h.add_argument("--generations", type=int, default=10)
     h.add_argument("--population", type=int, default=8)
-    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--seeds", "--seed", type=int, nargs="+", default=[0])
+    h.add_argument("--grid-step", type=float, default=None, help="genomes on a grid of this step (GenomeSpec.grid_step); default: none")
+    h.add_argument("--grid-train-steps", type=int, default=10_000, help="with --grid-step: Adam steps on the grid after the plain training")
+    h.add_argument("--grid-weight", type=float, default=0.3, help="with --grid-step: the weight of grid_miss in those steps")
+    h.add_argument("--grid-lr", type=float, default=1e-3, help="with --grid-step: their peak learning rate")
+    h.add_argument("--hyper-hidden", type=str, default="", help="hidden widths of the genome's own net, e.g. 16,16 (default: the world's)")
     r = sub.add_parser("residual", parents=[common])
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     r.add_argument("--generations", type=int, default=1000, help="evolution: most generations per run (the default tournament runs 1000)")

@@ -13,7 +13,8 @@ from eve_arena.develop import develop_flat, raw_outputs
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec, seed_base
 from eve_arena.mlp import ACTIVATIONS
-from eve_arena.selfbuild import fidelity, offspring, self_coordinates, self_copy
+from eve_arena.genome import on_grid
+from eve_arena.selfbuild import exact_copies, fidelity, grid_miss, offspring, self_coordinates, self_copy, unrounded_copy
 from eve_arena.strategies import GeneticAlgorithm
 from eve_arena.tasks import ToyTask
 from eve_arena.train import fit, regenerate
@@ -165,8 +166,9 @@ def test_a_self_building_run_logs_rho_and_survives_exploding_lineages(tiny_confi
     population[3] = float("nan")
     arena.state.strategy_state = arena.state.strategy_state._replace(population=population)
     rows = [arena.step()]
-    assert {"champion/rho", "champion/weight_norm", "population/rho_median", "population/weight_norm_median"} <= set(rows[0])
+    assert {"champion/rho", "champion/weight_norm", "population/rho_median", "population/weight_norm_median", "champion/child_rho", "champion/child_heldout_loss"} <= set(rows[0])
     assert rows[0]["population/invalid"] >= 1 and np.isfinite(rows[0]["champion/rho"])
+    assert rows[0]["population/broken_genomes"] == 1  # the NaN genome: its lineage ends here, logged
     assert torch.isfinite(arena.state.champion).all()  # the NaN genome was not crowned
     rows += [arena.step() for _ in range(11)]
     assert torch.isfinite(arena.state.champion).all()
@@ -213,3 +215,84 @@ def test_cli_self_building_tournament_and_one_line_errors(tmp_path, capsys):
     assert main(["tournament", "--out", str(tmp_path / "bad"), "--reproduction", "self", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "self_build" in err and not (tmp_path / "bad").exists()
+
+
+RESIDUAL_GRID = GenomeSpec(encoding="fourier", fourier_features=8, self_build="residual", grid_step=0.1)
+
+
+def _writes_no_change(spec: GenomeSpec, genome: torch.Tensor, bias: float = 0.0) -> torch.Tensor:
+    """The genome with its own net's last layer zeroed (its bias set to ``bias``): it writes the
+    same small value (times each layer's fan-in gain, 0.29 to 0.45 here) everywhere, for itself too."""
+    out, inp = spec.levels[spec.depth].layers[-1]
+    genome = genome.clone()
+    genome[:, spec.builder_size - out * inp - out : spec.builder_size - out] = 0
+    genome[:, spec.builder_size - out : spec.builder_size] = bias
+    return genome
+
+
+def test_on_a_grid_a_copy_within_half_a_step_is_exact_for_ever():
+    genomes = RESIDUAL_GRID.init(2, torch.Generator().manual_seed(0))
+    genomes[0:1] = _writes_no_change(RESIDUAL_GRID, genomes[0:1], bias=0.1)  # a change of 0.03 to 0.045 a weight, under half a step
+    step = RESIDUAL_GRID.grid_step
+    theta = on_grid(RESIDUAL_GRID, genomes)
+    assert torch.equal(torch.round(theta / step) * step, theta)  # weights are read on the grid
+    assert exact_copies(RESIDUAL_GRID, genomes).tolist() == [True, False]  # a fresh net writes changes far over half a step
+    rho = fidelity(RESIDUAL_GRID, genomes)[0]
+    assert rho[0] == 0 and rho[1] > 0
+    lineage = genomes[0:1]
+    for _ in range(10):
+        lineage = offspring(RESIDUAL_GRID, lineage, self_built=True)
+        assert torch.equal(lineage, theta[0:1])
+    # Off the grid the same genome's copy drifts by that change every generation.
+    plain = GenomeSpec(encoding="fourier", fourier_features=8, self_build="residual")
+    assert fidelity(plain, theta[0:1])[0] > 0 and not torch.equal(self_copy(plain, theta[0:1]), theta[0:1])
+
+
+def test_grid_miss_counts_only_errors_past_a_quarter_step():
+    genomes = RESIDUAL_GRID.init(3, torch.Generator().manual_seed(1))
+    error = (unrounded_copy(RESIDUAL_GRID, genomes) - on_grid(RESIDUAL_GRID, genomes)[:, : RESIDUAL_GRID.builder_size]).abs()
+    expected = (torch.relu(error - 0.025) / 0.1).pow(2).sum(1)
+    torch.testing.assert_close(grid_miss(RESIDUAL_GRID, genomes), expected)
+    assert grid_miss(RESIDUAL_GRID, _writes_no_change(RESIDUAL_GRID, genomes)).eq(0).all()
+
+
+def test_training_on_a_grid_lowers_grid_miss_and_returns_genomes_on_the_grid():
+    task = ToyTask("quadratic")
+    start = RESIDUAL_GRID.init(1, torch.Generator().manual_seed(0))
+    result = fit(RESIDUAL_GRID, task, steps=150, lr=1e-2, replication_weight=1.0, genomes=start)
+    assert torch.equal(on_grid(RESIDUAL_GRID, result.genomes), result.genomes)
+    assert grid_miss(RESIDUAL_GRID, result.genomes) < 0.5 * grid_miss(RESIDUAL_GRID, start)
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, float("nan"), float("inf"), True])
+def test_a_grid_step_that_cannot_be_honoured_is_one_line(bad):
+    with pytest.raises(UserError, match="grid_step must be a positive finite number"):
+        GenomeSpec(self_build="quine", grid_step=bad)
+    with pytest.raises(UserError, match="grid_step is for a genome that builds itself"):
+        GenomeSpec(grid_step=0.1)
+
+
+def test_developmental_mutation_mutates_the_parent_before_it_builds_the_child():
+    genomes = RESIDUAL_GRID.init(4, torch.Generator().manual_seed(0))
+    seen = []
+
+    def inherit(parents, self_built):
+        seen.append(parents.clone())
+        return offspring(RESIDUAL_GRID, parents, self_built)
+
+    fitness = torch.tensor([3.0, 2.0, 1.0, 0.0])
+    ga = GeneticAlgorithm(elite=0, sigma=0.05, crossover=0.0, parent_fraction=0.5, reproduction="self", mutate="parent")
+    children = ga.tell(ga.init(genomes), fitness, torch.Generator().manual_seed(0), inherit=inherit).population
+    (mutants,) = seen
+    assert len(mutants) == 4 and not any(torch.equal(m, g) for m in mutants for g in genomes)  # the mutants, not the parents
+    torch.testing.assert_close(children, offspring(RESIDUAL_GRID, mutants, True))  # ... built the children, unmutated after
+    with pytest.raises(UserError, match="mutate must be child or parent"):
+        GeneticAlgorithm(mutate="both")
+
+
+def test_a_grid_run_logs_whether_the_champion_copies_itself_exactly(tiny_config):
+    config = tiny_config(genome=RESIDUAL_GRID, strategy_kwargs={"reproduction": "self", "mutate": "parent"})
+    arena = Arena(config)
+    metrics = arena.step()
+    assert metrics["champion/copy_exact"] in (0, 1) and np.isfinite(metrics["champion/child_heldout_loss"])
+    assert GenomeSpec.from_dict(json.loads(RESIDUAL_GRID.to_json())) == RESIDUAL_GRID

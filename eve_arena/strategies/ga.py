@@ -50,6 +50,10 @@ class GeneticAlgorithm:
     reproduction: str = "copy"
     """copy: a child starts as a copy of its parent; self: as the genome its parent builds for it
     (needs a self-building genome)."""
+    mutate: str = "child"
+    """child: mutation is added to the child once it is made; parent: to a copy of its parent,
+    which then makes the child (developmental mutation: with ``reproduction="self"`` what is
+    inherited is what the mutant builds, so variation passes through development first)."""
 
     def __post_init__(self) -> None:
         if self.elite < 0:
@@ -64,6 +68,8 @@ class GeneticAlgorithm:
             raise UserError(f"crossover probability must be in [0, 1], got {self.crossover}")
         if self.reproduction not in ("copy", "self"):
             raise UserError(f"reproduction must be copy or self, got {self.reproduction!r}")
+        if self.mutate not in ("child", "parent"):
+            raise UserError(f"mutate must be child or parent, got {self.mutate!r}")
 
     def init(self, genomes: torch.Tensor) -> GAState:
         if self.elite >= len(genomes):
@@ -85,7 +91,8 @@ class GeneticAlgorithm:
         n_parents = max(1, int(round(self.parent_fraction * p)))
         parents = order[:n_parents]
         n_children = p - self.elite
-        breeders = pop[parents] if inherit is None else inherit(pop[parents], self.reproduction == "self")
+        developmental = self.mutate == "parent" and inherit is not None
+        breeders = pop[parents] if inherit is None or developmental else inherit(pop[parents], self.reproduction == "self")
         children = breeders[torch.randint(n_parents, (n_children,), generator=generator)]
         if self.crossover > 0:
             second = breeders[torch.randint(n_parents, (n_children,), generator=generator)]
@@ -94,6 +101,8 @@ class GeneticAlgorithm:
             children = torch.where(crossing & take_second, second, children)
         noise = torch.randn(children.shape, generator=generator, dtype=children.dtype)
         children = children + state.sigma * noise
+        if developmental:  # the mutants build the children
+            children = inherit(children, self.reproduction == "self")
         population = torch.cat([pop[elites], children])
         ids = torch.cat([state.ids[elites], torch.arange(state.next_id, state.next_id + n_children)])
         sigma = max(self.sigma_min, state.sigma * self.sigma_decay)
