@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 import time
@@ -199,16 +200,26 @@ def lineage(world: str, spec, genome: torch.Tensor, generations: int, population
     return scores
 
 
-def founder(args, spec, weight: float, seed: int) -> torch.Tensor:
-    """A genome trained by backprop on task + weight x rho; with ``--grid-step``, then moved onto
-    its grid and trained on task + ``--grid-weight`` x grid_miss (``selfbuild.grid_miss``) for
-    ``--grid-train-steps`` more steps, so that it copies itself exactly."""
+def founder(args, spec, weight: float, seed: int) -> tuple[torch.Tensor, float]:
+    """A genome trained by backprop on task + weight x rho, and the grid weight it ended with.
+
+    With ``--grid-step`` it is then moved onto its grid and trained on task + ``--grid-weight`` x
+    grid_miss (``selfbuild.grid_miss``) for ``--grid-train-steps`` more steps. Exactness is a
+    constraint, so it is enforced as a penalty method does: while the copy is not yet exact, up
+    to ``--grid-rounds`` more rounds of half as many steps, each with the weight 4x higher."""
     task = world_task(args.world, args.data_dir)
     plain = dataclasses.replace(spec, grid_step=None)
     genome = fit(plain, task, steps=args.steps or STEPS[args.world], lr=LR[args.world], seed=seed, replication_weight=weight).genomes
     if spec.grid_step is None:
-        return genome
-    return fit(spec, task, steps=args.grid_train_steps, lr=args.grid_lr, seed=seed + 1, replication_weight=args.grid_weight, genomes=genome).genomes
+        return genome, math.nan
+    grid_weight, steps = args.grid_weight, args.grid_train_steps
+    for round_ in range(args.grid_rounds + 1):
+        if round_:
+            if bool(exact_copies(spec, genome)[0]):
+                break
+            grid_weight, steps = 4 * grid_weight, max(1, steps // 2)
+        genome = fit(spec, task, steps=steps, lr=args.grid_lr, seed=seed + 1 + round_, replication_weight=grid_weight, genomes=genome).genomes
+    return genome, grid_weight
 
 
 def hidden_change(args) -> dict:
@@ -229,7 +240,7 @@ def heredity(args) -> None:
         for weight in args.weights:
             for seed in args.seeds:
                 started = time.time()
-                genome = founder(args, spec, weight, seed)
+                genome, grid_weight = founder(args, spec, weight, seed)
                 rho, norm = fidelity(spec, genome)
                 exact = bool(exact_copies(spec, genome)[0]) if spec.grid_step else False
                 scores = lineage(args.world, spec, genome, args.generations + 1, args.population, seed, args.data_dir)
@@ -238,7 +249,7 @@ def heredity(args) -> None:
                 first, last = scores[0], scores[-1]
                 change = (last - first) / abs(first) if np.isfinite(first) and first != 0 else float("nan")
                 broken = next((g for g, v in enumerate(scores) if np.isnan(v)), None)
-                rows.append({"self_build": self_build, "replication_weight": weight, "seed": seed, "grid_step": spec.grid_step or "", "genome_params": spec.genome_size,
+                rows.append({"self_build": self_build, "replication_weight": weight, "seed": seed, "grid_step": spec.grid_step or "", "grid_weight_at_end": grid_weight, "genome_params": spec.genome_size,
                              "rho": float(rho[0]), "weight_norm": float(norm[0]), "exact_copy": exact,
                              "founder_score": first, "score_after": last, "relative_change": change, "broken_at": "" if broken is None else broken,
                              "scores": " ".join(f"{v:.4g}" for v in scores), "generations": args.generations, "seconds": round(time.time() - started, 1)})
@@ -248,7 +259,7 @@ def heredity(args) -> None:
     write_csv(os.path.join(args.out, name + ".csv"), rows)
     metric = "held-out MSE" if args.world == "toy" else "held-out accuracy"
     grid = (
-        f" Genomes on a grid of step {args.grid_step:g} ({spec.genome_size:,} parameters): after that training, {args.grid_train_steps:,} more steps (lr {args.grid_lr:g}) on task + {args.grid_weight:g} x grid_miss, so that a copy rounds back to its parent."
+        f" Genomes on a grid of step {args.grid_step:g} ({spec.genome_size:,} parameters): after that training, {args.grid_train_steps:,} more steps (lr {args.grid_lr:g}) on task + {args.grid_weight:g} x grid_miss, then while the copy is not exact up to {args.grid_rounds} rounds of half as many steps at 4x the weight, so that a copy rounds back to its parent."
         if args.grid_step else ""
     )
     lines = [
@@ -259,12 +270,12 @@ def heredity(args) -> None:
         "",
         f"`python {' '.join(sys.argv)}`",
         "",
-        f"| self_build | weight | seed | founder's rho | ||theta|| | exact copy | {metric}: founders | after {args.generations} generations | change |",
+        f"| self_build | weight | seed | founder's rho | ||theta|| | exact copy (grid weight at the end) | {metric}: founders | after {args.generations} generations | change |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         after, change = (f"{r['score_after']:.4g}", f"{r['relative_change']:+.1%}") if r["broken_at"] == "" else (f"all broken from generation {r['broken_at']}", "-")
-        exact = ("yes" if r["exact_copy"] else "no") if args.grid_step else "-"
+        exact = f"{'yes' if r['exact_copy'] else 'no'} ({r['grid_weight_at_end']:g})" if args.grid_step else "-"
         lines.append(f"| {r['self_build']} | {r['replication_weight']:g} | {r['seed']} | {r['rho']:.3g} | {r['weight_norm']:.3g} | {exact} | {r['founder_score']:.4g} | {after} | {change} |")
     write_atomic(os.path.join(args.out, name + ".md"), "\n".join([*lines, "", provenance()]) + "\n")
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -379,6 +390,7 @@ def main(argv: list[str] | None = None) -> None:
     h.add_argument("--grid-train-steps", type=int, default=10_000, help="with --grid-step: Adam steps on the grid after the plain training")
     h.add_argument("--grid-weight", type=float, default=0.3, help="with --grid-step: the weight of grid_miss in those steps")
     h.add_argument("--grid-lr", type=float, default=1e-3, help="with --grid-step: their peak learning rate")
+    h.add_argument("--grid-rounds", type=int, default=3, help="with --grid-step: most extra rounds (half the steps, 4x the weight) while the copy is not exact")
     h.add_argument("--hyper-hidden", type=str, default="", help="hidden widths of the genome's own net, e.g. 16,16 (default: the world's)")
     r = sub.add_parser("residual", parents=[common])
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
