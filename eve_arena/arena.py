@@ -25,6 +25,7 @@ from eve_arena.envs import world
 from eve_arena.envs.feedback import FEEDBACK_NEEDED
 from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import Copies, RandomAgent, play_field, summary_metrics
+from eve_arena.founders import fresh_genomes
 from eve_arena.lifetime import lifetime_batches
 from eve_arena.selfbuild import exact_copies, fidelity, offspring
 from eve_arena.tournament import schedule
@@ -56,7 +57,7 @@ class ArenaState:
 
 def initial_state(config: ArenaConfig) -> ArenaState:
     generator = torch.Generator().manual_seed(config.seed)
-    genomes = config.genome.init(config.population, generator)
+    genomes = fresh_genomes(config.genome, config.population, generator)
     strategy_state = config.make_strategy().init(genomes)
     empty = torch.empty(0, config.genome.genome_size)
     no_ids = torch.empty(0, dtype=torch.long)

@@ -193,31 +193,6 @@ class GenomeSpec:
     def target_size(self) -> int:
         return self.levels[0].num_params
 
-    def init(self, count: int, generator: torch.Generator) -> torch.Tensor:
-        """``(count, genome_size)`` fresh genomes: He-initialised weights of the genome's own net.
-
-        For depth >= 1 the hypernet's last layer is then calibrated so that, over all the
-        coordinates it reads, its raw outputs have mean 0 and std 1: a hypernet's outputs are
-        smooth in the coordinates and so correlated, and an uncalibrated shared offset would add
-        up across a whole layer (at depth 2 it compounds into outputs of 1e4 and more).
-        """
-        if self.subspace:
-            genomes = torch.zeros(count, self.subspace)  # at the fixed random initialisation
-        else:
-            genomes = he_init(self.levels[self.depth], count, generator)
-        if self.residual == "parent":  # each genome starts from its own random base net
-            genomes = torch.cat([genomes, he_init(self.levels[0], count, generator)], 1)
-        if self.plasticity_shape is not None:
-            # lifetime builds on this module
-            from eve_arena.lifetime import init_plasticity
-
-            genomes = torch.cat([genomes, init_plasticity(self, count, generator)], 1)
-        if self.depth == 0 or self.subspace:
-            return genomes
-        from eve_arena.develop import calibrate  # develop builds on this module
-
-        return calibrate(self, genomes)
-
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 

@@ -16,6 +16,7 @@ import torch
 
 from eve_arena.develop import develop, predict
 from eve_arena.errors import UserError
+from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec, on_grid
 from eve_arena.lifetime import live
 from eve_arena.mlp import ACTIVATIONS, forward, unflatten
@@ -47,7 +48,7 @@ def fit(
 ) -> FitResult:
     """Trains ``count`` genomes on ``task`` (anything with ``sample(rng, n)`` and ``loss``) by Adam.
 
-    Each row starts from its own initialisation (``spec.init`` with ``seed``); all rows see the
+    Each row starts from its own initialisation (``founders.fresh_genomes`` with ``seed``); all rows see the
     same stream of fresh batches. A cosine schedule takes the learning rate to zero.
 
     A self-building genome minimises ``task loss + replication_weight * rho``; gradients reach
@@ -66,7 +67,7 @@ def fit(
     if not (replication_weight >= 0 and np.isfinite(replication_weight)) or regenerate_every < 0:
         raise UserError(f"replication_weight must be a finite number >= 0 and regenerate_every >= 0, got {replication_weight} and {regenerate_every}")
     generator = torch.Generator().manual_seed(seed)
-    start = spec.init(count, generator) if genomes is None else genomes.detach().clone()
+    start = fresh_genomes(spec, count, generator) if genomes is None else genomes.detach().clone()
     params = start.to(device).requires_grad_(True)
     opt = torch.optim.Adam([params], lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
@@ -150,7 +151,7 @@ def backprop_through_changes(
     Returns rows shaped like a tournament's metrics, so ``adaptivity.analyse`` reports on them.
     """
     world = getattr(env, "unwrapped", env)
-    genome = spec.init(1, torch.Generator().manual_seed(seed)).to(device).requires_grad_(True)
+    genome = fresh_genomes(spec, 1, torch.Generator().manual_seed(seed)).to(device).requires_grad_(True)
     optimizer = torch.optim.Adam([genome], lr=lr)
     rng = np.random.default_rng(seed)
     rows = []

@@ -48,6 +48,7 @@ from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
 from eve_arena.develop import develop_flat, predict
 from eve_arena.envs import MNIST_GENOME
+from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec, coordinate_table
 from eve_arena.lifetime import adapt, step_sizes
 from eve_arena.tasks import MNISTTask
@@ -181,7 +182,7 @@ if __name__ == "__main__":
 
     # --- 1. batched vs per-agent loop: predict (develop + act) of P genomes on B MNIST images ---
     spec = MNIST_SPEC
-    genomes = spec.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
+    genomes = fresh_genomes(spec, args.population, torch.Generator().manual_seed(args.seed)).to(device)
     images, labels = MNISTTask(args.data_dir or None).sample(np.random.default_rng(args.seed), args.batch_size)
     x = torch.tensor(images, device=device)  # a copy: the task's arrays are read-only
     with torch.no_grad():
@@ -211,14 +212,14 @@ if __name__ == "__main__":
     emit_s = {}
     with torch.no_grad():
         for emitting in (per_weight, spec):
-            population = emitting.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
+            population = fresh_genomes(emitting, args.population, torch.Generator().manual_seed(args.seed)).to(device)
             emit_s[emitting.emit] = median_time(functools.partial(develop_flat, emitting, population), args.repeats, warmup=1, device=device)
     emission = {"weight_s": emit_s["weight"], "column_s": emit_s["column"], "speedup": emit_s["weight"] / emit_s["column"], "weight_genome_size": per_weight.genome_size, "column_genome_size": spec.genome_size}
     print(f"[1b] develop: weight emission {fmt_s(emit_s['weight'])}, column emission {fmt_s(emit_s['column'])}: {emission['speedup']:.1f}x", flush=True)
 
     # --- 1c. a plastic population's lifetime step (forward, backward, update) on the same batch ---
     plastic = dataclasses.replace(spec, lifetime="plastic")
-    plastic_genomes = plastic.init(args.population, torch.Generator().manual_seed(args.seed)).to(device)
+    plastic_genomes = fresh_genomes(plastic, args.population, torch.Generator().manual_seed(args.seed)).to(device)
     y = torch.tensor(labels, device=device)
     with torch.no_grad():
         nets, steps = develop_flat(plastic, plastic_genomes), step_sizes(plastic, plastic_genomes)

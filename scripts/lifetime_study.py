@@ -43,6 +43,7 @@ from eve_arena import ratings
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import make_env
+from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec
 from eve_arena.lifetime import lifetime_losses
 from eve_arena.match import play_match
@@ -100,7 +101,7 @@ def episodes(rng: np.random.Generator, count: int, args, curve_seed: int) -> tup
 
 def backprop(spec: GenomeSpec, seed: int, args) -> tuple[torch.Tensor, list[float]]:
     """One genome trained by Adam on the mean loss over whole episodes, a batch of new curves per step."""
-    genome = spec.init(1, torch.Generator().manual_seed(seed)).requires_grad_(True)
+    genome = fresh_genomes(spec, 1, torch.Generator().manual_seed(seed)).requires_grad_(True)
     optimizer = torch.optim.Adam([genome], lr=args.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.backprop_steps)
     rng = np.random.default_rng([seed, 1])

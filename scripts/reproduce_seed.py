@@ -8,7 +8,7 @@ Chapter 1 trains the seed's direct 1-5-5-1 ReLU net, chapter 2 a depth-1 coordin
 chapter 5 a depth-2 hyper-hypernet that generates that hypernet. Chapter 2 runs twice: "seed",
 as the seed did it (raw integer coordinates, raw outputs, nn.Linear's default initialisation),
 and "fourier", ours (Fourier-encoded coordinates, outputs scaled by each layer's fan-in, the
-calibrated initialisation of ``GenomeSpec.init``). Every (chapter, config, task, seed) is one
+calibrated initialisation of ``founders.fresh_genomes``). Every (chapter, config, task, seed) is one
 independent ``eve_arena.train.fit`` call: its own initialisation and its own data stream.
 
 It checks one claim: "our depth-1 hypernet converges on the quadratic task in at least 9 of 10
@@ -75,7 +75,7 @@ class Args:
     batch_size: int = 1024
     """fresh training samples per step"""
     seed_init: str = "torch"
-    """chapter 2 "seed" config init: torch (nn.Linear's default, as the seed) or calibrated (GenomeSpec.init)"""
+    """chapter 2 "seed" config init: torch (nn.Linear's default, as the seed) or calibrated (founders.fresh_genomes)"""
     tolerance: float = 1.5
     """a run matches the direct net when its test MSE <= tolerance * the direct net's median"""
     claim_seeds: int = 9

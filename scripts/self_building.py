@@ -39,6 +39,7 @@ from eve_arena.arena import Arena, initial_state
 from eve_arena.config import ArenaConfig
 from eve_arena.envs import DEFAULT_ENV, NAMESPACE
 from eve_arena.errors import UserError
+from eve_arena.founders import fresh_genomes
 from eve_arena.selfbuild import exact_copies, fidelity, self_copy
 from eve_arena.tasks import MNISTTask, ToyTask
 from eve_arena.train import fit, heldout_scores
@@ -100,7 +101,7 @@ def train_self_builder(job: tuple) -> dict:
         "world": world, "depth": depth, "self_build": self_build, "replication_weight": weight, "regenerate_every": regenerate, "seed": seed,
         "genome_params": spec.genome_size, "steps": steps,
         "score": float(score_of(world, spec, genome, task)[0]), "rho": float(rho[0]), "weight_norm": float(norm[0]),
-        "start_norm": float(spec.init(1, torch.Generator().manual_seed(seed)).norm()),  # fit starts from this genome
+        "start_norm": float(fresh_genomes(spec, 1, torch.Generator().manual_seed(seed)).norm()),  # fit starts from this genome
         "child_score": float(score_of(world, spec, child, task)[0]), "child_rho": float(child_rho[0]),
         "noisy_twin_score": float(score_of(world, spec, twin, task)[0]),
         "seconds": round(time.time() - started, 1), "rho_curve": result.rho[:, 0],

@@ -8,6 +8,7 @@ import torch
 from eve_arena import coordinates
 from eve_arena.develop import develop, develop_flat, predict, raw_outputs
 from eve_arena.errors import UserError
+from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec, coordinate_table
 from eve_arena.mlp import MLPShape, forward, unflatten
 
@@ -46,7 +47,7 @@ def test_normalized_fields_lie_in_unit_range(encoding):
 
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
 def test_batched_development_equals_a_loop_over_agents(spec):
-    genomes = spec.init(5, torch.Generator().manual_seed(1))
+    genomes = fresh_genomes(spec, 5, torch.Generator().manual_seed(1))
     batched = develop_flat(spec, genomes)
     looped = torch.cat([develop_flat(spec, genomes[i : i + 1]) for i in range(5)])
     assert batched.shape == (5, spec.target_size)
@@ -60,7 +61,7 @@ def test_batched_development_equals_a_loop_over_agents(spec):
 
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.depth > 0 and s.encoding != "seed"], ids=spec_id)
 def test_fresh_genomes_develop_into_sensibly_initialised_nets(spec):
-    genomes = spec.init(16, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(spec, 16, torch.Generator().manual_seed(0))
     for raw in raw_outputs(spec, genomes):
         assert raw.mean(1).abs().median() < 0.2
         assert (raw.std(1).median() - 1).abs() < 0.3
@@ -74,7 +75,7 @@ def test_a_column_hypernet_writes_each_column_from_one_pass():
     """W[o, i] is output o of the pass for input i; b[o] output o of the layer's bias pass."""
     spec = GenomeSpec(target=(3, 4, 2), depth=1, encoding="fourier", fourier_features=4, emit="column", output_scaling="none")
     assert spec.levels[1].sizes[-1] == 4 and len(coordinates.column_fields(spec.levels[0])) == (3 + 1) + (4 + 1)
-    genome = spec.init(1, torch.Generator().manual_seed(0))
+    genome = fresh_genomes(spec, 1, torch.Generator().manual_seed(0))
     answers = forward(unflatten(genome, spec.levels[1]), coordinate_table(spec, 0), spec.activation)[0]  # (rows, 4)
     (w0, b0), (w1, b1) = develop(spec, genome)
     torch.testing.assert_close(w0[0], answers[0:3, :4].T)
@@ -109,7 +110,7 @@ def test_wrong_genome_width_is_rejected():
 
 def test_subspace_genome_is_init_plus_projection():
     spec = GenomeSpec(depth=0, subspace=12)
-    genomes = spec.init(3, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(spec, 3, torch.Generator().manual_seed(0))
     assert genomes.shape == (3, 12) and not genomes.any()
     base = develop_flat(spec, genomes)
     assert torch.equal(base[0], base[1])  # the zero genome is the fixed random initialisation

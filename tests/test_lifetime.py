@@ -12,6 +12,7 @@ from eve_arena.arena import Arena
 from eve_arena.develop import develop_flat
 from eve_arena.envs import make_env
 from eve_arena.errors import UserError
+from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec
 from eve_arena.lifetime import (
     adapt,
@@ -32,8 +33,8 @@ def test_the_plasticity_net_follows_the_builder_and_leaves_the_developed_net_as_
     fixed = dataclasses.replace(PLASTIC, lifetime="fixed")
     assert PLASTIC.parts["plasticity"] == slice(fixed.genome_size, PLASTIC.genome_size)
     assert PLASTIC.genome_size - fixed.genome_size == PLASTIC.plasticity_shape.num_params
-    plastic_genomes = PLASTIC.init(3, torch.Generator().manual_seed(4))
-    fixed_genomes = fixed.init(3, torch.Generator().manual_seed(4))
+    plastic_genomes = fresh_genomes(PLASTIC, 3, torch.Generator().manual_seed(4))
+    fixed_genomes = fresh_genomes(fixed, 3, torch.Generator().manual_seed(4))
     # The plasticity net is drawn after the builder: adding it changes no developed net.
     assert torch.equal(develop_flat(PLASTIC, plastic_genomes), develop_flat(fixed, fixed_genomes))
     assert torch.allclose(step_sizes(PLASTIC, plastic_genomes), torch.full((3, PLASTIC.target_size), PLASTIC.plasticity_lr))
@@ -41,7 +42,7 @@ def test_the_plasticity_net_follows_the_builder_and_leaves_the_developed_net_as_
 
 @pytest.mark.parametrize("spec", [dataclasses.replace(PLASTIC, depth=0), dataclasses.replace(PLASTIC, emit="column")], ids=["direct", "column"])
 def test_step_sizes_cover_every_weight_of_any_genome(spec):
-    genomes = spec.init(2, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(spec, 2, torch.Generator().manual_seed(0))
     genomes[:, spec.parts["plasticity"]] += 0.3 * torch.randn(2, spec.parts["plasticity"].stop - spec.parts["plasticity"].start)
     steps = step_sizes(spec, genomes)
     assert steps.shape == (2, spec.target_size) and (steps > 0).all() and steps.std() > 0
@@ -51,7 +52,7 @@ def test_step_sizes_cover_every_weight_of_any_genome(spec):
 @pytest.mark.parametrize("rule", ["sgd", "normalized"])
 def test_a_lifetime_step_moves_each_weight_by_its_step_size_times_its_gradient(rule):
     spec = dataclasses.replace(PLASTIC, depth=0, plasticity_rule=rule)
-    flat = spec.init(2, torch.Generator().manual_seed(1))[:, spec.parts["builder"]]
+    flat = fresh_genomes(spec, 2, torch.Generator().manual_seed(1))[:, spec.parts["builder"]]
     steps = torch.rand(2, spec.target_size) * 0.01
     x, y = torch.randn(16, 1), torch.randn(16)
     by_hand = []
@@ -80,7 +81,7 @@ def test_feedback_loss_reads_labels_as_classes_and_skips_the_missing_ones():
 
 def test_a_plastic_agent_learns_within_an_episode_and_starts_the_next_one_afresh():
     spec = dataclasses.replace(PLASTIC, plasticity_lr=0.05)
-    genomes = spec.init(2, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(spec, 2, torch.Generator().manual_seed(0))
     team = GenomeTeam(spec, genomes)
     env = make_env(SINUSOID, num_agents=2, batch_size=64, max_steps=6)
     errors = []
@@ -105,7 +106,7 @@ def test_a_plastic_agent_learns_within_an_episode_and_starts_the_next_one_afresh
 
 
 def test_the_lifetime_in_a_match_is_the_lifetime_a_trainer_differentiates():
-    genomes = PLASTIC.init(3, torch.Generator().manual_seed(2))
+    genomes = fresh_genomes(PLASTIC, 3, torch.Generator().manual_seed(2))
     team = GenomeTeam(PLASTIC, genomes)
     env = make_env(SINUSOID, num_agents=3, batch_size=16, max_steps=4)
     observations, _ = env.reset(seed=5)
@@ -121,7 +122,7 @@ def test_the_lifetime_in_a_match_is_the_lifetime_a_trainer_differentiates():
 
 
 def test_backprop_through_a_lifetime_reaches_the_plasticity_net():
-    genomes = PLASTIC.init(1, torch.Generator().manual_seed(0)).requires_grad_(True)
+    genomes = fresh_genomes(PLASTIC, 1, torch.Generator().manual_seed(0)).requires_grad_(True)
     x = torch.rand(1, 32, 1) * 10 - 5
     xs, ys = x.expand(4, -1, -1, -1), 3 * torch.sin(x[..., 0]).expand(4, -1, -1)  # one batch, shown four times
     losses = lifetime_losses(PLASTIC, genomes, xs, ys)
@@ -129,7 +130,7 @@ def test_backprop_through_a_lifetime_reaches_the_plasticity_net():
     assert genomes.grad[:, PLASTIC.parts["plasticity"]].abs().sum() > 0
     assert losses[-1, 0] < losses[0, 0]  # it learned the batch it keeps seeing
     fixed = dataclasses.replace(PLASTIC, lifetime="fixed")
-    still = lifetime_losses(fixed, fixed.init(1, torch.Generator().manual_seed(0)), xs, ys)
+    still = lifetime_losses(fixed, fresh_genomes(fixed, 1, torch.Generator().manual_seed(0)), xs, ys)
     assert torch.equal(still, still[:1].expand(4, -1))  # a fixed net answers the batch the same every time
 
 
@@ -176,7 +177,7 @@ def test_the_cli_makes_a_plastic_tournament(tmp_path):
 def test_a_plastic_genome_is_scored_at_the_end_of_its_life():
     spec = dataclasses.replace(PLASTIC, plasticity_lr=0.05)
     task = ToyTask("linear")
-    genomes = spec.init(3, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(spec, 3, torch.Generator().manual_seed(0))
     lifetime = lifetime_batches(task, 7, 64, seed=0)
     born, lived = heldout_scores(spec, genomes, task)["loss"], heldout_scores(spec, genomes, task, lifetime=lifetime)["loss"]
     assert (lived < born).all() and lived.mean() < 0.5 * born.mean(), (born, lived)

@@ -30,11 +30,12 @@ def start_mse(seed: int, **changes) -> tuple[float, float]:
     """``(test MSE, norm)`` of the toy world's default genome with ``changes``, as ``fit`` starts it from ``seed``."""
     from eve_arena.config import ArenaConfig
     from eve_arena.envs import DEFAULT_ENV
+    from eve_arena.founders import fresh_genomes
     from eve_arena.tasks import ToyTask
     from eve_arena.train import heldout_scores
 
     spec = dataclasses.replace(ArenaConfig.for_env(DEFAULT_ENV).genome, **changes)
-    genome = spec.init(1, torch.Generator().manual_seed(seed))
+    genome = fresh_genomes(spec, 1, torch.Generator().manual_seed(seed))
     return float(heldout_scores(spec, genome, ToyTask("quadratic"), split="test")["loss"][0]), float(genome.norm())
 
 

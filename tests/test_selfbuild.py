@@ -11,6 +11,7 @@ from eve_arena.cli import main
 from eve_arena.config import ArenaConfig
 from eve_arena.develop import develop_flat, raw_outputs
 from eve_arena.errors import UserError
+from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec, seed_base
 from eve_arena.mlp import ACTIVATIONS
 from eve_arena.genome import on_grid
@@ -44,7 +45,7 @@ def _self_copy_by_hand(spec: GenomeSpec, genome: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize("spec", [QUINE, GenomeSpec(target=(3, 6, 4), encoding="fourier", fourier_features=4, emit="column", self_build="quine"), GenomeSpec(depth=2, self_build="quine")], ids=["weight", "column", "depth2"])
 def test_a_quine_writes_each_of_its_weights_from_that_weights_self_coordinate(spec):
-    genomes = spec.init(3, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(spec, 3, torch.Generator().manual_seed(0))
     batched = self_copy(spec, genomes)
     assert batched.shape == (3, spec.builder_size)
     torch.testing.assert_close(batched[1], _self_copy_by_hand(spec, genomes[1]), rtol=1e-4, atol=1e-5)
@@ -54,7 +55,7 @@ def test_a_quine_writes_each_of_its_weights_from_that_weights_self_coordinate(sp
 
 
 def test_fidelity_is_the_relative_replication_error_and_a_zero_genome_scores_one():
-    genomes = QUINE.init(4, torch.Generator().manual_seed(1))
+    genomes = fresh_genomes(QUINE, 4, torch.Generator().manual_seed(1))
     rho, norm = fidelity(QUINE, genomes)
     expected = ((self_copy(QUINE, genomes) - genomes) ** 2).sum(1) / (genomes**2).sum(1)
     torch.testing.assert_close(rho, expected)
@@ -70,7 +71,7 @@ def test_training_with_a_replication_weight_lowers_rho_without_shrinking_the_wei
     task = ToyTask()
     plain = fit(QUINE, task, count=2, steps=400, seed=0)
     quine = fit(QUINE, task, count=2, steps=400, seed=0, replication_weight=100.0)
-    start_norm = QUINE.init(2, torch.Generator().manual_seed(0)).norm(dim=1)
+    start_norm = fresh_genomes(QUINE, 2, torch.Generator().manual_seed(0)).norm(dim=1)
     rho_plain, _ = fidelity(QUINE, plain.genomes)
     rho_quine, norm_quine = fidelity(QUINE, quine.genomes)
     assert (rho_quine < 0.5 * rho_plain).all()
@@ -80,7 +81,7 @@ def test_training_with_a_replication_weight_lowers_rho_without_shrinking_the_wei
 
 
 def test_regeneration_replaces_weights_by_the_self_copy_unless_it_breaks():
-    genomes = QUINE.init(3, torch.Generator().manual_seed(2))
+    genomes = fresh_genomes(QUINE, 3, torch.Generator().manual_seed(2))
     genomes[2, 0] = float("inf")  # its self-copy is not finite
     expected = self_copy(QUINE, genomes)
     regenerated = genomes.clone()
@@ -111,13 +112,13 @@ def test_spec_options_are_checked_and_round_trip():
 
 def test_a_residual_hypernet_writes_a_small_change_to_its_base():
     seeded = GenomeSpec(encoding="fourier", residual="seed")
-    genomes = seeded.init(6, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(seeded, 6, torch.Generator().manual_seed(0))
     base = seed_base(seeded)
     change = develop_flat(seeded, genomes) - base
     torch.testing.assert_close(change, develop_flat(GenomeSpec(encoding="fourier"), genomes))  # the plain hypernet's output, added
     assert 0.05 < (raw_outputs(seeded, genomes)[-1].std(1) / 0.1).median() < 2  # calibrated to a tenth of a weight
     parent_based = GenomeSpec(encoding="fourier", residual="parent", depth=2)
-    genomes = parent_based.init(3, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(parent_based, 3, torch.Generator().manual_seed(0))
     bases = genomes[:, parent_based.builder_size :]
     assert not torch.equal(bases[0], bases[1])  # every genome starts from its own random net
     change = develop_flat(parent_based, genomes) - bases
@@ -127,7 +128,7 @@ def test_a_residual_hypernet_writes_a_small_change_to_its_base():
 
 def test_offspring_are_self_built_and_inherit_the_parents_net_as_base():
     spec = GenomeSpec(encoding="fourier", self_build="quine", residual="parent")
-    parents = spec.init(3, torch.Generator().manual_seed(0))
+    parents = fresh_genomes(spec, 3, torch.Generator().manual_seed(0))
     children = offspring(spec, parents, self_built=True)
     torch.testing.assert_close(children[:, : spec.builder_size], self_copy(spec, parents))
     torch.testing.assert_close(children[:, spec.builder_size :], develop_flat(spec, parents))
@@ -137,7 +138,7 @@ def test_offspring_are_self_built_and_inherit_the_parents_net_as_base():
 
 
 def test_the_ga_breeds_through_the_genomes_self_copy():
-    genomes = QUINE.init(6, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(QUINE, 6, torch.Generator().manual_seed(0))
     ga = GeneticAlgorithm(elite=0, sigma=0.0, sigma_min=0.0, crossover=0.0, parent_fraction=1 / 6, reproduction="self")
     state = ga.init(genomes)
     fitness = torch.tensor([0.0, 5.0, 1.0, 2.0, 3.0, 4.0])  # genome 1 is the only parent
@@ -231,7 +232,7 @@ def _writes_no_change(spec: GenomeSpec, genome: torch.Tensor, bias: float = 0.0)
 
 
 def test_on_a_grid_a_copy_within_half_a_step_is_exact_for_ever():
-    genomes = RESIDUAL_GRID.init(2, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(RESIDUAL_GRID, 2, torch.Generator().manual_seed(0))
     genomes[0:1] = _writes_no_change(RESIDUAL_GRID, genomes[0:1], bias=0.1)  # a change of 0.03 to 0.045 a weight, under half a step
     step = RESIDUAL_GRID.grid_step
     theta = on_grid(RESIDUAL_GRID, genomes)
@@ -249,7 +250,7 @@ def test_on_a_grid_a_copy_within_half_a_step_is_exact_for_ever():
 
 
 def test_grid_miss_counts_only_errors_past_a_quarter_step():
-    genomes = RESIDUAL_GRID.init(3, torch.Generator().manual_seed(1))
+    genomes = fresh_genomes(RESIDUAL_GRID, 3, torch.Generator().manual_seed(1))
     error = (unrounded_copy(RESIDUAL_GRID, genomes) - on_grid(RESIDUAL_GRID, genomes)[:, : RESIDUAL_GRID.builder_size]).abs()
     expected = (torch.relu(error - 0.025) / 0.1).pow(2).sum(1)
     torch.testing.assert_close(grid_miss(RESIDUAL_GRID, genomes), expected)
@@ -258,7 +259,7 @@ def test_grid_miss_counts_only_errors_past_a_quarter_step():
 
 def test_training_on_a_grid_lowers_grid_miss_and_returns_genomes_on_the_grid():
     task = ToyTask("quadratic")
-    start = RESIDUAL_GRID.init(1, torch.Generator().manual_seed(0))
+    start = fresh_genomes(RESIDUAL_GRID, 1, torch.Generator().manual_seed(0))
     result = fit(RESIDUAL_GRID, task, steps=150, lr=1e-2, replication_weight=1.0, genomes=start)
     assert torch.equal(on_grid(RESIDUAL_GRID, result.genomes), result.genomes)
     assert grid_miss(RESIDUAL_GRID, result.genomes) < 0.5 * grid_miss(RESIDUAL_GRID, start)
@@ -273,7 +274,7 @@ def test_a_grid_step_that_cannot_be_honoured_is_one_line(bad):
 
 
 def test_developmental_mutation_mutates_the_parent_before_it_builds_the_child():
-    genomes = RESIDUAL_GRID.init(4, torch.Generator().manual_seed(0))
+    genomes = fresh_genomes(RESIDUAL_GRID, 4, torch.Generator().manual_seed(0))
     seen = []
 
     def inherit(parents, self_built):
