@@ -218,8 +218,9 @@ def traffic(everyone: torch.Tensor, plans: list, results: list, arena, generatio
             by_workers[w] = {"working": working, "genomes_out": genomes_out, "plans_out": observations, "results_back": back, "one_node": genomes_out + observations + back, "one_node_per_worker": genomes_out + working * observations + back}
             continue
         shares = [s for s in (list(range(i, len(plans), w)) for i in range(w)) if s]
-        genomes_out = sum(pickled(rows_for([plans[i] for i in s], rows)[0]) for s in shares)
-        out = sum(pickled(rows_for([plans[i] for i in s], rows)[1]) for s in shares)
+        sent = [rows_for([plans[i] for i in s], rows) for s in shares]  # (rows, renumbered plans) per worker
+        genomes_out = sum(pickled(worker_rows) for worker_rows, _ in sent)
+        out = sum(pickled(worker_plans) for _, worker_plans in sent)
         back = sum(pickled([results[i] for i in s]) for s in shares)
         by_workers[w] = {"working": len(shares), "genomes_out": genomes_out, "plans_out": out, "results_back": back, "one_node": genomes_out + out + back, "one_node_per_worker": genomes_out + out + back}
     # Per-match sizes and the per-list overhead, for the projection to 100 workers with a match each.

@@ -18,18 +18,19 @@ copy), and the share of generations whose champion copied itself exactly.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 
 import numpy as np
 from results_io import add_sweep_arguments, provenance, swept, tournament_config, write_atomic, write_csv  # scripts/results_io.py
 
+from eve_arena.runs import read_metrics
+
 ARMS = {"copy": ["--reproduction", "copy"], "self": ["--reproduction", "self", "--mutate", "parent"]}
 
 
 def arm_rows(arm: str, seed: int, run) -> dict:
-    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    rows = read_metrics(run)
     last = rows[-1]
     exact = [r["champion/copy_exact"] for r in rows if "champion/copy_exact" in r]
     return {
