@@ -18,7 +18,7 @@ from eve_arena.genome import (
     seed_base,
     subspace_basis,
 )
-from eve_arena.mlp import Layers, forward, unflatten
+from eve_arena.mlp import Layers, MLPShape, forward, unflatten
 
 
 def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
@@ -29,9 +29,30 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     params = on_grid(spec, genomes)[:, spec.parts["builder"]]
     for level in range(spec.depth, 0, -1):
         raw = coordinate_outputs(spec, unflatten(params, spec.levels[level]), level - 1)
+        if spec.depth == 2:
+            raw = _center_units(raw, spec.levels[level - 1])
         outputs.append(raw)
         params = raw * output_gains(spec, level - 1, genomes.device).to(genomes.dtype)
     return outputs
+
+
+def _center_units(raw: torch.Tensor, shape: MLPShape) -> torch.Tensor:
+    """Subtracts from each unit's incoming weights their mean (biases unchanged).
+
+    A coordinate hypernet's outputs are smooth, so the weights it writes into one unit share an
+    offset. At depth 2 that offset, written by a generated hypernet, can outweigh the varying part:
+    every unit of a layer then sees nearly the same input direction and the net sits at chance from
+    its first step (seed 1 of chapter 6 did, before this). Centring removes the shared direction
+    and leaves what varies with the coordinates.
+    """
+    parts, start = [], 0
+    for out, inp in shape.layers:
+        weights = raw[:, start : start + out * inp].reshape(len(raw), out, inp)
+        if inp > 1:
+            weights = weights - weights.mean(2, keepdim=True)
+        parts += [weights.reshape(len(raw), -1), raw[:, start + out * inp : start + out * inp + out]]
+        start += out * inp + out
+    return torch.cat(parts, 1)
 
 
 def coordinate_outputs(spec: GenomeSpec, nets: Layers, level: int) -> torch.Tensor:
