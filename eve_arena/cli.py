@@ -149,6 +149,7 @@ def _run_arguments(t) -> None:
     genome.add_argument("--target", type=_sizes, help="target net layer sizes, e.g. 1,5,5,1 (default: the first and last from the world's spaces)")
     genome.add_argument("--hidden", type=_sizes, help="hidden widths of the target net, e.g. 16,16; its first and last come from the world (default: the world's; 5,5, MNIST 10,10)")
     genome.add_argument("--hyper-hidden", type=_sizes, help="hidden sizes of every hypernet level, e.g. 10,10 (default: the world's; 10,10, MNIST 24,24)")
+    genome.add_argument("--center-units", action=argparse.BooleanOptionalAction, help="centre each generated unit's incoming weights (their mean subtracted): keeps a depth-2 MNIST hyper-hypernet off chance (default off)")
     genome.add_argument("--self-build", choices=("off", "quine", "residual"), help="the genome's net also builds itself: its own weights (quine) or its offspring's change (residual) (default off)")
     genome.add_argument("--grid-step", type=float, help="a self-building genome's weights on a grid of this step; its copy is rounded back onto it, so small copying errors vanish (default none)")
     genome.add_argument("--residual", choices=("none", "seed", "parent"), help="the hypernet writes a change to base weights: a seeded random net, or the parent's net (default none)")
@@ -240,7 +241,7 @@ def config_from_args(args: argparse.Namespace):
         defaults = ArenaConfig.for_env(args.env) if args.env else ArenaConfig()
     base = {f: getattr(defaults, f) for f in ArenaConfig.__dataclass_fields__}
     genome = base["genome"].to_dict()
-    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit"), ("self_build", "self_build"), ("grid_step", "grid_step"), ("residual", "residual"), ("lifetime", "lifetime"), ("plasticity_lr", "plasticity_lr")):
+    for arg, field in (("depth", "depth"), ("encoding", "encoding"), ("target", "target"), ("emit", "emit"), ("center_units", "center_units"), ("self_build", "self_build"), ("grid_step", "grid_step"), ("residual", "residual"), ("lifetime", "lifetime"), ("plasticity_lr", "plasticity_lr")):
         if getattr(args, arg) is not None:
             genome[field] = getattr(args, arg)
     if args.hyper_hidden is not None:

@@ -29,7 +29,7 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
     params = on_grid(spec, genomes)[:, spec.parts["builder"]]
     for level in range(spec.depth, 0, -1):
         raw = coordinate_outputs(spec, unflatten(params, spec.levels[level]), level - 1)
-        if spec.depth == 2:
+        if spec.center_units:
             raw = _center_units(raw, spec.levels[level - 1])
         outputs.append(raw)
         params = raw * output_gains(spec, level - 1, genomes.device).to(genomes.dtype)
@@ -37,14 +37,10 @@ def raw_outputs(spec: GenomeSpec, genomes: torch.Tensor) -> list[torch.Tensor]:
 
 
 def _center_units(raw: torch.Tensor, shape: MLPShape) -> torch.Tensor:
-    """Subtracts from each unit's incoming weights their mean (biases unchanged).
-
-    A coordinate hypernet's outputs are smooth, so the weights it writes into one unit share an
-    offset. At depth 2 that offset, written by a generated hypernet, can outweigh the varying part:
-    every unit of a layer then sees nearly the same input direction and the net sits at chance from
-    its first step (seed 1 of chapter 6 did, before this). Centring removes the shared direction
-    and leaves what varies with the coordinates.
-    """
+    """Subtracts from each unit's incoming weights their mean (biases unchanged), for
+    ``GenomeSpec.center_units``: the offset a smooth hypernet writes into all of one unit's
+    weights can outweigh the part that varies, and every unit of the layer then sees nearly the
+    same input direction."""
     parts, start = [], 0
     for out, inp in shape.layers:
         weights = raw[:, start : start + out * inp].reshape(len(raw), out, inp)

@@ -66,6 +66,13 @@ class GenomeSpec:
     coordinate, or a whole ``column`` (every weight one input unit sends on, or a layer's biases;
     Ha et al. 2016 emit weight slices alike). Columns need far fewer passes: 807 instead of 8,070
     for MNIST's net, so development is several times cheaper."""
+    center_units: bool = False
+    """Whether each generated unit's incoming weights are centred (their mean subtracted), at
+    every generated level. A coordinate hypernet's outputs are smooth, so the weights it writes
+    into one unit share an offset; at depth 2 that offset compounds down two levels, and it left
+    one of three MNIST hyper-hypernets at chance from its first step. Centring removes one degree
+    of freedom per unit: free for MNIST's 784-wide units, costly for the toy net's 5-wide ones
+    (``scripts/reproduce_seed.py`` measures both)."""
     self_build: str = "off"
     """Whether the genome's own net (the top hypernet) also builds itself from its own coordinates:
     ``quine``: it writes its own weights (Chang & Lipson 2018, "Neural Network Quine");
@@ -124,6 +131,8 @@ class GenomeSpec:
             raise UserError(f"unknown emit {self.emit!r}; choose one of {', '.join(EMITS)}")
         if self.emit == "column" and self.depth == 0:
             raise UserError("emit='column' needs a hypernet (depth 1 or 2); a direct genome has nothing to emit")
+        if not isinstance(self.center_units, bool) or (self.center_units and self.depth == 0):
+            raise UserError(f"center_units must be true or false, and true needs a hypernet (depth 1 or 2) to generate the units; got {self.center_units!r} at depth {self.depth}")
         if self.self_build not in SELF_BUILDS:
             raise UserError(f"unknown self_build {self.self_build!r}; choose one of {', '.join(SELF_BUILDS)}")
         if self.self_build != "off" and (self.depth == 0 or self.subspace):

@@ -1,5 +1,6 @@
 """Genome specs, coordinates and batched development."""
 
+import dataclasses
 import json
 
 import pytest
@@ -155,16 +156,21 @@ def test_a_shard_of_nets_computes_what_the_whole_population_does(sizes, batch, a
             assert torch.equal(forward(unflatten(flat[start:stop], shape), x, activation, within=(population, start)), out[start:stop])
 
 
-def test_depth_two_centres_each_generated_units_incoming_weights():
-    """At depth 2 a shared offset in a generated layer's weights once kept an MNIST hyper-hypernet
-    at chance; development removes it at both generated levels, and leaves depth 1 alone."""
-    spec = GenomeSpec(target=(3, 5, 2), depth=2, hyper_hidden=((6,), (4,)), encoding="fourier", fourier_features=4)
+def test_center_units_centres_each_generated_units_incoming_weights():
+    """A shared offset in a generated layer's weights once kept an MNIST hyper-hypernet at
+    chance; ``center_units`` removes it at both generated levels, and is off by default."""
+    spec = GenomeSpec(target=(3, 5, 2), depth=2, hyper_hidden=((6,), (4,)), encoding="fourier", fourier_features=4, center_units=True)
     genomes = fresh_genomes(spec, 3, torch.Generator().manual_seed(0))
     for level, raw in zip((1, 0), raw_outputs(spec, genomes)):
         for w, b in unflatten(raw, spec.levels[level]):
             if w.shape[2] > 1:
                 assert torch.allclose(w.mean(2), torch.zeros_like(w.mean(2)), atol=1e-5)
             assert b.abs().sum() > 0  # biases keep their offsets
-    shallow = GenomeSpec(target=(3, 5, 2), depth=1, hyper_hidden=((6,),), encoding="fourier", fourier_features=4)
-    w, _ = unflatten(raw_outputs(shallow, fresh_genomes(shallow, 3, torch.Generator().manual_seed(0)))[0], shallow.levels[0])[0]
+    plain = dataclasses.replace(spec, center_units=False)
+    w, _ = unflatten(raw_outputs(plain, genomes)[1], plain.levels[0])[1]
     assert w.mean(2).abs().max() > 1e-3
+    for bad in ("yes", 1):
+        with pytest.raises(UserError, match="center_units"):
+            GenomeSpec(center_units=bad)
+    with pytest.raises(UserError, match="center_units .*depth 0"):
+        GenomeSpec(depth=0, center_units=True)

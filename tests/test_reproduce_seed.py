@@ -13,8 +13,8 @@ import pytest
 from tests.conftest import needs_mnist, png_size
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_seed.py"
-COLUMNS = ["chapter", "config", "task", "seed", "genome_params", "target_params", "test_mse"]
-RUNS = {("1", "direct"), ("2", "seed"), ("2", "fourier"), ("5", "fourier")}
+COLUMNS = ["chapter", "config", "task", "seed", "genome_params", "target_params", "test_mse", "heldout_mse"]
+RUNS = {("1", "direct"), ("2", "seed"), ("2", "fourier"), ("5", "fourier"), ("5", "centred")}
 CLAIM_LINE = re.compile(r"^CLAIM (PASS|FAIL): depth-1 fourier hypernet on the quadratic task: (\d+)/(\d+) seeds within 1\.5x of the direct net's median test MSE \(needs >= (\d+)\)$", re.M)
 
 
@@ -33,7 +33,7 @@ def test_quick_run_writes_csv_table_and_plots(tmp_path):
     assert {r["seed"] for r in rows} == {"0", "1"}
     for r in rows:
         assert int(r["genome_params"]) > 0 and int(r["target_params"]) == 46
-        assert math.isfinite(float(r["test_mse"])) and float(r["test_mse"]) >= 0
+        assert all(math.isfinite(float(r[k])) and float(r[k]) >= 0 for k in ("test_mse", "heldout_mse"))
     direct = [r for r in rows if r["config"] == "direct"]
     assert all(r["genome_params"] == r["target_params"] for r in direct)
     mse = {}
@@ -52,14 +52,15 @@ def test_quick_run_writes_csv_table_and_plots(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert table.count("\n| ") == 1 + len(RUNS) * 2  # header + one row per chapter/config/task
     for line in [line for line in table.splitlines() if line.startswith("| ")][1:]:
-        ch, cfg, task, genome, target, median, low, high, seeds_within = (c.strip() for c in line.strip("|").split("|"))
+        ch, cfg, task, genome, target, heldout_median, median, low, high, seeds_within = (c.strip() for c in line.strip("|").split("|"))
         values = mse[ch, cfg, task]
+        assert float(heldout_median) == pytest.approx(statistics.median(float(r["heldout_mse"]) for r in rows if (r["chapter"], r["config"], r["task"]) == (ch, cfg, task)), rel=1e-3)
         assert int(target) == 46 and int(genome) == int(next(r["genome_params"] for r in rows if (r["chapter"], r["config"]) == (ch, cfg)))
         assert [float(median), float(low), float(high)] == pytest.approx([statistics.median(values), min(values), max(values)], rel=1e-3)
         assert seeds_within == f"{within[ch, cfg, task]}/2"
     assert f"**CLAIM {verdict}: " in table
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert pngs == ["chapter1_direct.png", "chapter2_fourier.png", "chapter2_seed.png", "chapter5_fourier.png"]
+    assert pngs == ["chapter1_direct.png", "chapter2_fourier.png", "chapter2_seed.png", "chapter5_centred.png", "chapter5_fourier.png"]
     assert all(png_size(tmp_path / p) == (450, 1100) for p in pngs)  # 11 x 4.5 inches at 100 dpi, not blank
     assert not list(tmp_path.glob("*.tmp*"))
 
