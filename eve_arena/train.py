@@ -18,6 +18,7 @@ from eve_arena.develop import develop, predict
 from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec, on_grid
+from eve_arena.heredity import Contraction, lineage_objective
 from eve_arena.lifetime import live
 from eve_arena.mlp import ACTIVATIONS, forward, unflatten
 from eve_arena.selfbuild import fidelity, grid_miss, self_copy
@@ -31,6 +32,9 @@ class FitResult:
     """``(steps, P)`` task loss of each row per step."""
     rho: np.ndarray | None = None
     """``(steps, P)`` replication fidelity per step, for a self-building genome."""
+    jacobian_norm: np.ndarray | None = None
+    """``(steps, P)`` the power-iteration estimate of the self-copy map's Jacobian norm per step,
+    with ``contraction_weight``."""
 
 
 def fit(
@@ -45,6 +49,8 @@ def fit(
     genomes: torch.Tensor | None = None,
     replication_weight: float = 0.0,
     regenerate_every: int = 0,
+    lineage_depth: int = 1,
+    contraction_weight: float = 0.0,
 ) -> FitResult:
     """Trains ``count`` genomes on ``task`` (anything with ``sample(rng, n)`` and ``loss``) by Adam.
 
@@ -55,7 +61,11 @@ def fit(
     its weights both as the builder and as the copy to match. A genome on a grid
     (``GenomeSpec.grid_step``) minimises ``task loss + replication_weight * grid_miss`` instead
     (rho is flat under rounding), reads its weights rounded with straight-through gradients, and
-    is returned on its grid. Every ``regenerate_every`` steps
+    is returned on its grid. ``lineage_depth`` K > 1 unrolls K generations of self-building in
+    the objective (``heredity.lineage_objective``): descendants must solve the task and copy
+    themselves too. ``contraction_weight`` adds that weight times the squared Jacobian norm of
+    the self-copy map (``heredity.Contraction``), so a copy's error shrinks in the next copy.
+    Every ``regenerate_every`` steps
     (0: never) each row's weights are replaced by what it builds for itself, as in Chang &
     Lipson's regeneration; a row whose self-copy is not finite keeps its weights.
     """
@@ -66,6 +76,7 @@ def fit(
         raise UserError("replication_weight and regenerate_every need a self-building genome (GenomeSpec.self_build 'quine' or 'residual')")
     if not (replication_weight >= 0 and np.isfinite(replication_weight)) or regenerate_every < 0:
         raise UserError(f"replication_weight must be a finite number >= 0 and regenerate_every >= 0, got {replication_weight} and {regenerate_every}")
+    _check_heredity_settings(self_building, lineage_depth, contraction_weight)
     generator = torch.Generator().manual_seed(seed)
     start = fresh_genomes(spec, count, generator) if genomes is None else genomes.detach().clone()
     params = start.to(device).requires_grad_(True)
@@ -74,18 +85,27 @@ def fit(
     rng = np.random.default_rng(seed)
     history = np.empty((steps, count), np.float32)
     rho_history = np.empty((steps, count), np.float32) if self_building else None
+    contraction = Contraction(spec, count, generator, device) if contraction_weight else None
+    jacobian_history = np.empty((steps, count), np.float32) if contraction else None
     for step in range(steps):
         x, y = task.sample(rng, batch_size)
         xt = torch.from_numpy(x).to(device).reshape(batch_size, -1)
         yt = torch.from_numpy(y).to(device)
-        per_row = task.loss(predict(spec, params, xt), yt)
-        objective = per_row
+        if lineage_depth > 1:
+            objective, per_row = lineage_objective(spec, params, lambda g: task.loss(predict(spec, g, xt), yt), lineage_depth, replication_weight)
+        else:
+            per_row = task.loss(predict(spec, params, xt), yt)
+            objective = per_row
         if self_building:
-            with torch.set_grad_enabled(bool(replication_weight) and spec.grid_step is None):  # only logged, without a weight
+            with torch.set_grad_enabled(bool(replication_weight) and spec.grid_step is None and lineage_depth == 1):  # only logged, without a weight
                 rho = fidelity(spec, params)[0]
             rho_history[step] = rho.detach().cpu().numpy()
-            if replication_weight:
+            if replication_weight and lineage_depth == 1:
                 objective = per_row + replication_weight * (rho if spec.grid_step is None else grid_miss(spec, params))
+        if contraction is not None:
+            squared, norm = contraction.penalty(params)
+            jacobian_history[step] = norm.cpu().numpy()
+            objective = objective + contraction_weight * squared
         opt.zero_grad()
         objective.sum().backward()
         opt.step()
@@ -93,7 +113,16 @@ def fit(
         history[step] = per_row.detach().cpu().numpy()
         if regenerate_every and (step + 1) % regenerate_every == 0:
             regenerate(spec, params)
-    return FitResult(on_grid(spec, params.detach()).cpu(), history, rho_history)
+    return FitResult(on_grid(spec, params.detach()).cpu(), history, rho_history, jacobian_history)
+
+
+def _check_heredity_settings(self_building: bool, lineage_depth: int, contraction_weight: float) -> None:
+    if isinstance(lineage_depth, bool) or not isinstance(lineage_depth, int | np.integer) or lineage_depth < 1:
+        raise UserError(f"lineage_depth must be a whole number of generations >= 1 (1: the genome alone), got {lineage_depth!r}")
+    if not (isinstance(contraction_weight, int | float) and np.isfinite(contraction_weight) and contraction_weight >= 0):
+        raise UserError(f"contraction_weight must be a finite number >= 0, got {contraction_weight!r}")
+    if (lineage_depth > 1 or contraction_weight) and not self_building:
+        raise UserError("lineage_depth > 1 and contraction_weight need a self-building genome (GenomeSpec.self_build 'quine' or 'residual')")
 
 
 @torch.no_grad()

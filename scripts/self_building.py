@@ -40,6 +40,7 @@ from eve_arena.config import ArenaConfig
 from eve_arena.envs import DEFAULT_ENV, NAMESPACE
 from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
+from eve_arena.heredity import jacobian_norm
 from eve_arena.selfbuild import exact_copies, fidelity, self_copy
 from eve_arena.tasks import MNISTTask, ToyTask
 from eve_arena.train import fit, heldout_scores
@@ -204,6 +205,12 @@ def lineage(world: str, spec, genome: torch.Tensor, generations: int, population
 def founder(args, spec, weight: float, seed: int) -> tuple[torch.Tensor, float]:
     """A genome trained by backprop on task + weight x rho, and the grid weight it ended with.
 
+    With ``--lineage-depth`` K > 1 or ``--contraction-weight`` c > 0 it is then trained for
+    ``--heredity-steps`` more steps with K generations unrolled in the loss, or with c times the
+    self-copy map's squared Jacobian norm added (``eve_arena.heredity``): from a trained quine,
+    because the plain lineage loss from a fresh genome fell into a net that copies itself by
+    forgetting the task.
+
     With ``--grid-step`` it is then moved onto its grid and trained on task + ``--grid-weight`` x
     grid_miss (``selfbuild.grid_miss``) for ``--grid-train-steps`` more steps. Exactness is a
     constraint, so it is enforced as a penalty method does: while the copy is not yet exact, up
@@ -211,6 +218,9 @@ def founder(args, spec, weight: float, seed: int) -> tuple[torch.Tensor, float]:
     task = world_task(args.world, args.data_dir)
     plain = dataclasses.replace(spec, grid_step=None)
     genome = fit(plain, task, steps=args.steps or STEPS[args.world], lr=LR[args.world], seed=seed, replication_weight=weight).genomes
+    lineage_depth, contraction_weight = getattr(args, "lineage_depth", 1), getattr(args, "contraction_weight", 0.0)
+    if lineage_depth > 1 or contraction_weight:
+        genome = fit(plain, task, steps=args.heredity_steps, lr=args.heredity_lr, seed=seed + 1, replication_weight=weight, genomes=genome, lineage_depth=lineage_depth, contraction_weight=contraction_weight).genomes
     if spec.grid_step is None:
         return genome, math.nan
     grid_weight, steps = args.grid_weight, args.grid_train_steps
@@ -243,6 +253,7 @@ def heredity(args) -> None:
                 started = time.time()
                 genome, grid_weight = founder(args, spec, weight, seed)
                 rho, norm = fidelity(spec, genome)
+                jacobian = float(jacobian_norm(dataclasses.replace(spec, grid_step=None), genome)[0])
                 exact = bool(exact_copies(spec, genome)[0]) if spec.grid_step else False
                 scores = lineage(args.world, spec, genome, args.generations + 1, args.population, seed, args.data_dir)
                 label = f"{self_build}, weight {weight:g}, seed {seed} (rho {float(rho[0]):.3g})"
@@ -251,18 +262,27 @@ def heredity(args) -> None:
                 change = (last - first) / abs(first) if np.isfinite(first) and first != 0 else float("nan")
                 broken = next((g for g, v in enumerate(scores) if np.isnan(v)), None)
                 rows.append({"self_build": self_build, "replication_weight": weight, "seed": seed, "grid_step": spec.grid_step or "", "grid_weight_at_end": grid_weight, "genome_params": spec.genome_size,
-                             "rho": float(rho[0]), "weight_norm": float(norm[0]), "exact_copy": exact,
+                             "rho": float(rho[0]), "weight_norm": float(norm[0]), "jacobian_norm": jacobian, "exact_copy": exact,
                              "founder_score": first, "score_after": last, "relative_change": change, "broken_at": "" if broken is None else broken,
                              "scores": " ".join(f"{v:.4g}" for v in scores), "generations": args.generations, "seconds": round(time.time() - started, 1)})
                 ending = f"{last:.4g} ({change:+.1%})" if broken is None else f"every genome broken from generation {broken}"
                 print(f"{label}: held-out {'MSE' if args.world == 'toy' else 'accuracy'} {first:.4g} -> {ending} after {args.generations} self-built generations", flush=True)
     name = f"heredity_{args.world}" + (f"_grid{args.grid_step:g}" if args.grid_step else "")
+    name += (f"_lineage{args.lineage_depth}" if args.lineage_depth > 1 else "") + (f"_contraction{args.contraction_weight:g}" if args.contraction_weight else "")
     write_csv(os.path.join(args.out, name + ".csv"), rows)
     metric = "held-out MSE" if args.world == "toy" else "held-out accuracy"
     grid = (
         f" Genomes on a grid of step {args.grid_step:g} ({spec.genome_size:,} parameters): after that training, {args.grid_train_steps:,} more steps (lr {args.grid_lr:g}) on task + {args.grid_weight:g} x grid_miss, then while the copy is not exact up to {args.grid_rounds} rounds of half as many steps at 4x the weight, so that a copy rounds back to its parent."
         if args.grid_step else ""
     )
+    if args.lineage_depth > 1 or args.contraction_weight:
+        grid = (
+            f" Then {args.heredity_steps:,} more steps (lr {args.heredity_lr:g}) with "
+            + (f"{args.lineage_depth} generations of self-building unrolled in the loss" if args.lineage_depth > 1 else "")
+            + (" and " if args.lineage_depth > 1 and args.contraction_weight else "")
+            + (f"{args.contraction_weight:g} x the self-copy map's squared Jacobian norm added" if args.contraction_weight else "")
+            + "." + grid
+        )
     lines = [
         (
             f"Self-built reproduction on {args.world}: a GA population of {args.population} copies of one genome trained by {args.steps or STEPS[args.world]:,} Adam steps on task + weight x rho.{grid} Children are built by their parents "
@@ -271,13 +291,13 @@ def heredity(args) -> None:
         "",
         f"`python {' '.join(sys.argv)}`",
         "",
-        f"| self_build | weight | seed | founder's rho | ||theta|| | exact copy (grid weight at the end) | {metric}: founders | after {args.generations} generations | change |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| self_build | weight | seed | founder's rho | ||theta|| | self-copy Jacobian norm | exact copy (grid weight at the end) | {metric}: founders | after {args.generations} generations | change |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         after, change = (f"{r['score_after']:.4g}", f"{r['relative_change']:+.1%}") if r["broken_at"] == "" else (f"all broken from generation {r['broken_at']}", "-")
         exact = f"{'yes' if r['exact_copy'] else 'no'} ({r['grid_weight_at_end']:g})" if args.grid_step else "-"
-        lines.append(f"| {r['self_build']} | {r['replication_weight']:g} | {r['seed']} | {r['rho']:.3g} | {r['weight_norm']:.3g} | {exact} | {r['founder_score']:.4g} | {after} | {change} |")
+        lines.append(f"| {r['self_build']} | {r['replication_weight']:g} | {r['seed']} | {r['rho']:.3g} | {r['weight_norm']:.3g} | {r['jacobian_norm']:.3g} | {exact} | {r['founder_score']:.4g} | {after} | {change} |")
     write_atomic(os.path.join(args.out, name + ".md"), "\n".join([*lines, "", provenance()]) + "\n")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, scores in curves.items():
@@ -392,6 +412,10 @@ def main(argv: list[str] | None = None) -> None:
     h.add_argument("--grid-weight", type=float, default=0.3, help="with --grid-step: the weight of grid_miss in those steps")
     h.add_argument("--grid-lr", type=float, default=1e-3, help="with --grid-step: their peak learning rate")
     h.add_argument("--grid-rounds", type=int, default=3, help="with --grid-step: most extra rounds (half the steps, 4x the weight) while the copy is not exact")
+    h.add_argument("--lineage-depth", type=int, default=1, help="after the plain training: generations of self-building unrolled in the loss (1: off)")
+    h.add_argument("--contraction-weight", type=float, default=0.0, help="after the plain training: weight of the self-copy map's squared Jacobian norm (0: off)")
+    h.add_argument("--heredity-steps", type=int, default=5000, help="with --lineage-depth or --contraction-weight: Adam steps of that training")
+    h.add_argument("--heredity-lr", type=float, default=1e-3, help="with --lineage-depth or --contraction-weight: its peak learning rate")
     h.add_argument("--hyper-hidden", type=str, default="", help="hidden widths of the genome's own net, e.g. 16,16 (default: the world's)")
     r = sub.add_parser("residual", parents=[common])
     r.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
