@@ -2,6 +2,7 @@
 
     python scripts/mnist_design_study.py --minutes 1.5 --seeds 3 --out results/mnist_design
     python scripts/mnist_design_study.py --variants default,clipup --seeds 2 --minutes 1
+    python scripts/mnist_design_study.py --variants default,hyper_32,depth2,depth2_uncentred --seeds 3 --minutes 3 --out results/mnist_depth
     python scripts/mnist_design_study.py --train-limit 512 --generations 3 --seeds 1   # smoke
 
 Every arm is ``ArenaConfig.for_env("eve_arena/mnist-v0")`` with one factor changed (``default``
@@ -20,8 +21,8 @@ ranking and the verdicts read validation accuracy alone.
 A verdict says a variant is better or worse than the defaults only when the two arms' ranges of
 final validation accuracy over seeds do not overlap; otherwise it is ``within noise``.
 
-Writes ``results.json`` (every run's curve and final figures, the summary, provenance) and
-``results.md`` (the table) under ``--out``; each run's own JSON lands in ``--out/runs/``.
+Writes ``results.json`` (every run's curve and final figures, the summary, provenance),
+``results.md`` (the table) and ``results.png`` (every run's validation curve) under ``--out``; each run's own JSON lands in ``--out/runs/``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def variants() -> dict[str, tuple[str, dict]]:
         "hyper_16": ("hypernet hidden 16-16 (default 24-24)", {"genome": {**MNIST_GENOME, "hyper_hidden": ((16, 16), (16, 16))}}),
         "hyper_32": ("hypernet hidden 32-32 (default 24-24)", {"genome": {**MNIST_GENOME, "hyper_hidden": ((32, 32), (32, 32))}}),
         "population_128": ("population 128 (default 64)", {"population": 128}),
+        # The seed's chapter 6 genome (scripts/seed_mnist.py): a hyper-hypernet that builds a
+        # 32-32 column hypernet, with and without its generated units centred.
+        "depth2": ("hyper-hypernet 36-36 -> column hypernet 32-32, units centred (chapter 6)", {"genome": {**MNIST_GENOME, "depth": 2, "hyper_hidden": ((32, 32), (36, 36)), "center_units": True}}),
+        "depth2_uncentred": ("hyper-hypernet as chapter 6, units not centred", {"genome": {**MNIST_GENOME, "depth": 2, "hyper_hidden": ((32, 32), (36, 36))}}),
         "constant_lr": ("constant center_lr (no 0.99985 decay)", {"strategy_kwargs": {**kwargs, "center_lr_decay": 1.0}}),
     }
 
@@ -227,7 +232,32 @@ def main() -> None:
     summary = summarise(runs, arms)
     write_atomic(os.path.join(args.out, "results.json"), json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=1))
     write_atomic(os.path.join(args.out, "results.md"), markdown(summary, meta))
+    plot(runs, arms, meta, os.path.join(args.out, "results.png"))
     print(markdown(summary, meta))
+
+
+def plot(runs: list[dict], arms: list[str], meta: dict, path: str) -> None:
+    """Each run's champion validation curve against the run's own time, one colour per arm."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from results_io import save_figure
+
+    clock = "cpu_seconds" if meta["clock"] == "cpu" else "seconds"
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for index, arm in enumerate(arms):
+        mine = [r for r in runs if r["arm"] == arm]
+        for k, run in enumerate(sorted(mine, key=lambda r: r["seed"])):
+            points = [(c[clock] / 60, 100 * c["validation_accuracy"]) for c in run["curve"]]
+            label = f"{arm} ({run['genome_params']:,} params, {len(mine)} seeds)" if k == 0 else None
+            if points:
+                ax.plot(*zip(*points), color=f"C{index}", alpha=0.8, lw=1.2, label=label)
+    ax.set(xlabel=f"{'CPU' if meta['clock'] == 'cpu' else 'wall'} minutes of the run", ylabel="champion's validation accuracy %", title="MNIST by evolution: one line per seed")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 if __name__ == "__main__":

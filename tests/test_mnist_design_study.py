@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import needs_mnist
+from tests.conftest import needs_mnist, png_size
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "mnist_design_study.py"
@@ -65,3 +65,4 @@ def test_smoke_run_writes_results(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert "| rank (validation) |" in table and "test accuracy % (report only)" in table and "made by `python" in table
     assert sum(line.startswith("| ") for line in table.splitlines()) == 3
+    assert png_size(tmp_path / "results.png") == (500, 800)  # every run's curve, 8 x 5 inches at 100 dpi
