@@ -65,3 +65,14 @@ def test_heredity_objectives_need_a_self_building_genome():
         fit(GenomeSpec(), ToyTask("quadratic"), steps=1, lineage_depth=2)
     with pytest.raises(UserError, match="self-building"):
         fit(GenomeSpec(), ToyTask("quadratic"), steps=1, contraction_weight=0.5)
+
+
+def test_a_quines_copy_is_linear_in_its_own_last_layer_so_its_jacobian_norm_is_at_least_one_when_exact():
+    """The premise of docs/results.md's bound: the copy of the last layer L is M(A) L, so an exact
+    copy makes L an eigenvector of M with eigenvalue 1, and ||J|| >= ||M|| >= 1."""
+    genomes = fresh_genomes(SPEC, 2, torch.Generator().manual_seed(3))
+    top = SPEC.levels[SPEC.depth]
+    last = top.num_params - (top.sizes[-2] * top.sizes[-1] + top.sizes[-1])
+    scaled = genomes.clone()
+    scaled[:, last : SPEC.builder_size] *= 2.5
+    assert torch.allclose(unrounded_copy(SPEC, scaled), 2.5 * unrounded_copy(SPEC, genomes), rtol=1e-5, atol=1e-6)
