@@ -20,6 +20,9 @@ One run measures these, so that the ratios compare numbers taken under the same 
 3. Seconds per generation of a real MNIST tournament (``Arena.step``) as the population grows:
    growth should be no faster than linear.
 4. Generations per second of the default tournament (``ArenaConfig()``: the toy quadratic world).
+5. Seconds per generation of that tournament as its population grows (256, 1,024, 4,096): one
+   free-for-all, so the rating update is rated over every seat at once; the target is at most 5x
+   the time for 4x the population, from 1,024 to 4,096.
 
 It prints a markdown table and then one JSON line. Timings are medians over repeats after
 warm-up runs (``time.perf_counter``, with a device synchronisation on CUDA). Numbers depend on the
@@ -76,6 +79,10 @@ class Args:
     """timed MNIST tournament generations per population, after one warm-up generation"""
     toy_generations: int = 100
     """timed generations of the default (toy quadratic) tournament, after a few warm-up ones"""
+    toy_populations: tuple = (256, 1024, 4096)
+    """population sizes of the default tournament's generations as the population grows"""
+    toy_population_generations: int = 2
+    """timed generations per population of that curve, after one warm-up generation"""
     seed: int = 0
     """seeds the genomes, the image batch and the arenas"""
     data_dir: str = ""
@@ -90,16 +97,20 @@ def parse_args() -> Args:
     """Builds the command line from Args: one flag per field, its docstring as the help."""
     parser = dataclass_parser(Args, __doc__.splitlines()[0])
     args = Args(**vars(parser.parse_args()))
-    args.arena_populations = tuple(args.arena_populations)
+    args.arena_populations, args.toy_populations = tuple(args.arena_populations), tuple(args.toy_populations)
     if args.quick:
         args.population, args.batch_size, args.repeats = 16, 32, 1
         args.matmul_size, args.matmul_repeats = 512, 3
         args.arena_populations, args.arena_generations, args.toy_generations = (4, 8), 1, 3
-    for name in ("population", "batch_size", "repeats", "matmul_size", "matmul_repeats", "arena_generations", "toy_generations"):
+        args.toy_populations, args.toy_population_generations = (8, 16), 1
+    for name in ("population", "batch_size", "repeats", "matmul_size", "matmul_repeats", "arena_generations", "toy_generations", "toy_population_generations"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     if args.threads < 0 or min(args.arena_populations) < 3:  # the GA keeps 2 elites: populations need 3 or more
         parser.error("--threads must be >= 0 and --arena-populations all >= 3")
+    elite = ArenaConfig().make_strategy().elite
+    if min(args.toy_populations) <= elite:
+        parser.error(f"--toy-populations must all be above the default tournament's {elite} elites")
     return args
 
 
@@ -293,9 +304,20 @@ if __name__ == "__main__":
     }
     print(f"[4] default tournament: {toy['generations_per_second']:.2f} generations/s", flush=True)
 
+    # --- 5. seconds per default-tournament generation as the population grows (ratings included) ---
+    toy_times = []
+    for population in args.toy_populations:
+        arena = Arena(ArenaConfig(seed=args.seed, device=args.device, population=population))
+        toy_times.append(median_time(arena.step, args.toy_population_generations, warmup=1, device=device))
+        print(f"[5] default tournament, population {population}: {fmt_s(toy_times[-1])} per generation", flush=True)
+        del arena
+    toy_pops = list(args.toy_populations)
+    toy_scaling = {"populations": toy_pops, "seconds_per_generation": toy_times, "time_ratio": toy_times[-1] / toy_times[-2] if len(toy_times) > 1 else 1.0,
+                   "population_ratio": toy_pops[-1] / toy_pops[-2] if len(toy_pops) > 1 else 1.0, "target_time_ratio_1024_to_4096": 5.0}
+
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["wall_s"] = time.perf_counter() - bench_started
-    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "lifetime_step": lifetime, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy}
+    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "lifetime_step": lifetime, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy, "default_tournament_scaling": toy_scaling}
 
     # --- report: a markdown table, then one JSON line ---
     P, B = args.population, args.batch_size
@@ -315,6 +337,10 @@ if __name__ == "__main__":
         rows.append((f"MNIST tournament generation, P={p}", fmt_s(t), f"{t / p * 1e3:.2f} ms/member"))
     rows.append((f"time(P={pops[-1]}) / time(P={pops[0]})", f"{scaling['time_ratio']:.1f}x", f"<= {scaling['population_ratio']:.0f}x (linear): {yes(scaling['time_ratio'] <= scaling['population_ratio'])}"))
     rows.append((f"default tournament (toy, P={toy['population']}), {args.toy_generations} generations", f"{toy['generations_per_second']:.2f} gen/s", f"{fmt_s(toy_s / args.toy_generations)}/gen"))
+    for p, t in zip(toy_pops, toy_times):
+        rows.append((f"default tournament generation (toy), P={p}", fmt_s(t), f"{t / p * 1e3:.3f} ms/member"))
+    if len(toy_pops) > 1:
+        rows.append((f"time(P={toy_pops[-1]}) / time(P={toy_pops[-2]}), toy", f"{toy_scaling['time_ratio']:.1f}x", f"<= 5x for {toy_scaling['population_ratio']:.0f}x the population: {yes(toy_scaling['time_ratio'] <= 5)}"))
     lines = ["| measurement | value | target / note |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     lines.append("")
     lines.append(f"{meta['device']} ({meta['device_name']}), torch {meta['torch']}, torch threads: {meta['threads']}, load average {meta['loadavg_start'][0]:.2f} at start, {meta['loadavg_end'][0]:.2f} at end; {meta['wall_s']:.0f} s in all.")

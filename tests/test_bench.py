@@ -16,6 +16,7 @@ SECTIONS = {
     "throughput": ["develop_gflop", "act_gflop", "develop_act_gflops", "matmul_gflops", "fraction_of_matmul"],
     "arena_scaling": ["seconds_per_generation", "seconds_per_member", "time_ratio", "population_ratio"],
     "default_tournament": ["seconds", "generations_per_second"],
+    "default_tournament_scaling": ["seconds_per_generation", "time_ratio", "population_ratio"],
 }
 
 
@@ -46,3 +47,4 @@ def test_quick_bench_writes_table_and_json(tmp_path):
     table = (tmp_path / "bench.md").read_text()
     assert table.startswith("| measurement | value |")
     assert "speed-up" in table and "GFLOP/s" in table and "gen/s" in table
+    assert "default tournament generation (toy), P=16" in table and "time(P=16) / time(P=8), toy" in table
