@@ -60,3 +60,18 @@ def window_pixels() -> np.ndarray:
     window = pygame.display.get_surface()
     assert window is not None, "human mode opened no window"
     return np.ascontiguousarray(pygame.surfarray.array3d(window).transpose(1, 0, 2))
+
+
+def load_script(path: Path):
+    """A script under ``scripts/`` imported as a module (it imports ``scripts/results_io.py``)."""
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(path.parent))

@@ -1,12 +1,12 @@
 """scripts/mnist_design_study.py: a smoke run writes its files, and the ranking reads validation only."""
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import load_script as load_conftest_script
 from tests.conftest import needs_mnist, png_size
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,14 +14,7 @@ SCRIPT = ROOT / "scripts" / "mnist_design_study.py"
 
 
 def load_script():
-    sys.path.insert(0, str(SCRIPT.parent))  # the script imports scripts/results_io.py
-    try:
-        spec = importlib.util.spec_from_file_location("mnist_design_study", SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+    return load_conftest_script(SCRIPT)
 
 
 def fake_run(arm: str, seed: int, validation: float, test: float) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_script as load_conftest_script
 from tests.conftest import needs_mnist, png_size
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,14 +18,7 @@ PEERS = all(importlib.util.find_spec(name) is not None for name in ("evotorch", 
 
 
 def load_script():
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        spec = importlib.util.spec_from_file_location("peer_compare", SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
+    return load_conftest_script(SCRIPT)
 
 
 def run(*args, env=None):
