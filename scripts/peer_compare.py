@@ -38,7 +38,7 @@ import sys
 import time
 
 import numpy as np
-from results_io import provenance, save_figure, write_atomic  # scripts/results_io.py
+from results_io import provenance, save_accuracy_plot, write_atomic  # scripts/results_io.py
 
 ENV = "eve_arena/mnist-v0"
 SEED_NET = (784, 10, 10, 10)
@@ -254,11 +254,7 @@ def plot(runs: list[dict], arms: list[str], meta: dict, path: str) -> None:
                 ax.plot([c["seconds"] / 60 for c in run["curve"]], [100 * c["validation_accuracy"] for c in run["curve"]], color=f"C{index}", lw=1.2, alpha=0.8,
                         label=f"{arm} ({run['genome_params']:,} parameters)" if k == 0 else None)
     ax.set(xlabel=f"{'CPU' if meta['clock'] == 'cpu' else 'wall'} minutes of the run (one thread)", ylabel="validation accuracy %", title="MNIST by evolution against the peers: one line per seed")
-    ax.set_ylim(0, 100)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path)
+    save_accuracy_plot(fig, ax, path)
 
 
 def main() -> None:

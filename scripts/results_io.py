@@ -34,6 +34,15 @@ def save_figure(fig, path: str, dpi: int = 100) -> None:
     os.replace(path + ".tmp.png", path)
 
 
+def save_accuracy_plot(fig, ax, path: str) -> None:
+    """Finishes an accuracy-against-time plot (0 to 100 %, a grid, the legend bottom right) and saves it."""
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
 def provenance() -> str:
     """The commit (``-dirty`` with uncommitted changes) and the command line that made a result."""
     import subprocess
