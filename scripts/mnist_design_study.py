@@ -32,12 +32,11 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 
-from results_io import provenance, write_atomic  # scripts/results_io.py
+from results_io import provenance, run_side_by_side, write_atomic  # scripts/results_io.py
 
 ENV = "eve_arena/mnist-v0"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -202,23 +201,13 @@ def main() -> None:
     # Seed-major order: each arm's seeds are spread over the study, so a busy spell of the shared
     # machine does not fall on one arm alone.
     jobs = [(arm, seed) for seed in range(args.seeds) for arm in arms]
-    started, pending, running = time.perf_counter(), [] if args.summarise_only else list(jobs), []
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    while pending or running:
-        while pending and len(running) < args.parallel:
-            arm, seed = pending.pop(0)
-            path = os.path.join(runs_dir, f"{arm}-seed{seed}.json")
-            cmd = [sys.executable, os.path.join(HERE, "mnist_design_study.py"), "--one", arm, str(seed), "--minutes", str(args.minutes), "--clock", args.clock, "--generations", str(args.generations),
-                   "--every", str(args.every), "--out", path] + (["--train-limit", str(args.train_limit)] if args.train_limit else [])
-            running.append((arm, seed, path, subprocess.Popen(cmd, env=env)))
-            print(f"started {arm} seed {seed} ({time.perf_counter() - started:.0f} s)", flush=True)
-        time.sleep(0.2)
-        for job in list(running):
-            if job[3].poll() is not None:
-                running.remove(job)
-                if job[3].returncode != 0:
-                    sys.exit(f"run {job[0]} seed {job[1]} failed (exit {job[3].returncode})")
-                print(f"finished {job[0]} seed {job[1]} ({time.perf_counter() - started:.0f} s)", flush=True)
+    started = time.perf_counter()
+    commands = [
+        (f"{arm} seed {seed}", [sys.executable, os.path.join(HERE, "mnist_design_study.py"), "--one", arm, str(seed), "--minutes", str(args.minutes), "--clock", args.clock, "--generations", str(args.generations),
+                                "--every", str(args.every), "--out", os.path.join(runs_dir, f"{arm}-seed{seed}.json")] + (["--train-limit", str(args.train_limit)] if args.train_limit else []))
+        for arm, seed in jobs
+    ]
+    run_side_by_side([] if args.summarise_only else commands, args.parallel)
     runs = []
     for arm, seed in jobs:
         path = os.path.join(runs_dir, f"{arm}-seed{seed}.json")

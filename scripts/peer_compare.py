@@ -33,12 +33,11 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
-from results_io import provenance, save_accuracy_plot, write_atomic  # scripts/results_io.py
+from results_io import provenance, run_side_by_side, save_accuracy_plot, write_atomic  # scripts/results_io.py
 
 ENV = "eve_arena/mnist-v0"
 SEED_NET = (784, 10, 10, 10)
@@ -289,23 +288,13 @@ def main() -> None:
     runs_dir = os.path.join(args.out, "runs")
     os.makedirs(runs_dir, exist_ok=True)
     jobs = [(arm, seed) for seed in range(args.seeds) for arm in args.arms]  # seed-major: no arm gets all the busy spells
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    started, pending, running = time.perf_counter(), list(jobs), []
-    while pending or running:
-        while pending and len(running) < args.parallel:
-            arm, seed = pending.pop(0)
-            path = os.path.join(runs_dir, f"{arm}-seed{seed}.json")
-            cmd = [sys.executable, os.path.abspath(__file__), "--one", arm, str(seed), path, "--minutes", str(args.minutes), "--every", str(args.every), "--clock", args.clock,
-                   "--marks", *map(str, args.marks)] + (["--data-dir", args.data_dir] if args.data_dir else []) + (["--train-limit", str(args.train_limit)] if args.train_limit else [])
-            running.append((arm, seed, subprocess.Popen(cmd, env=env)))
-            print(f"started {arm} seed {seed} ({time.perf_counter() - started:.0f} s)", flush=True)
-        time.sleep(0.2)
-        for job in list(running):
-            if job[2].poll() is not None:
-                running.remove(job)
-                if job[2].returncode != 0:
-                    sys.exit(f"peer_compare: run {job[0]} seed {job[1]} failed (exit {job[2].returncode})")
-                print(f"finished {job[0]} seed {job[1]} ({time.perf_counter() - started:.0f} s)", flush=True)
+    started = time.perf_counter()
+    commands = []
+    for arm, seed in jobs:
+        path = os.path.join(runs_dir, f"{arm}-seed{seed}.json")
+        commands.append((f"{arm} seed {seed}", [sys.executable, os.path.abspath(__file__), "--one", arm, str(seed), path, "--minutes", str(args.minutes), "--every", str(args.every), "--clock", args.clock,
+                         "--marks", *map(str, args.marks)] + (["--data-dir", args.data_dir] if args.data_dir else []) + (["--train-limit", str(args.train_limit)] if args.train_limit else [])))
+    run_side_by_side(commands, args.parallel, "peer_compare")
     runs = []
     for arm, seed in jobs:
         with open(os.path.join(runs_dir, f"{arm}-seed{seed}.json")) as fh:

@@ -34,6 +34,29 @@ def save_figure(fig, path: str, dpi: int = 100) -> None:
     os.replace(path + ".tmp.png", path)
 
 
+def run_side_by_side(commands: list[tuple[str, list[str]]], parallel: int, program: str = "") -> None:
+    """Runs ``(label, argv)`` commands, ``parallel`` at a time, each with one BLAS thread; the
+    first that fails ends the study with one line naming it."""
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    started, pending, running = time.perf_counter(), list(commands), []
+    while pending or running:
+        while pending and len(running) < parallel:
+            label, argv = pending.pop(0)
+            running.append((label, subprocess.Popen(argv, env=env)))
+            print(f"started {label} ({time.perf_counter() - started:.0f} s)", flush=True)
+        time.sleep(0.2)
+        for label, process in list(running):
+            if process.poll() is not None:
+                running.remove((label, process))
+                if process.returncode != 0:
+                    sys.exit(f"{program + ': ' if program else ''}run {label} failed (exit {process.returncode})")
+                print(f"finished {label} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+
 def save_accuracy_plot(fig, ax, path: str) -> None:
     """Finishes an accuracy-against-time plot (0 to 100 %, a grid, the legend bottom right) and saves it."""
     ax.set_ylim(0, 100)
