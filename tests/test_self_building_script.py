@@ -83,7 +83,7 @@ def test_tradeoff_and_heredity_studies(tmp_path):
     assert first == pytest.approx(float(weight0["score"]), rel=0.01) and float(lineage["rho"]) == pytest.approx(float(weight0["rho"]), rel=1e-4)
     assert scores[1] == pytest.approx(float(weight0["child_score"]), rel=0.01)
     assert table_rows(tmp_path / "heredity_toy.md") == [
-        ["quine", "0", "0", f"{float(lineage['rho']):.3g}", f"{float(lineage['weight_norm']):.3g}", "-", f"{first:.4g}", f"{last:.4g}", f"{float(lineage['relative_change']):+.1%}"]
+        ["quine", "0", "0", f"{float(lineage['rho']):.3g}", f"{float(lineage['weight_norm']):.3g}", f"{float(lineage['jacobian_norm']):.3g}", "-", f"{first:.4g}", f"{last:.4g}", f"{float(lineage['relative_change']):+.1%}"]
     ]
     assert png_size(tmp_path / "heredity_toy.png") == (450, 700)  # figsize (7, 4.5) at 100 dpi
 
