@@ -195,6 +195,9 @@ class Arena:
         done = generation + 1
         return generation == 0 or done % self.config.eval_every == 0 or done == self.config.generations or self._anchor_due(generation)
 
+    def _heldout_due(self, generation: int) -> bool:
+        return generation % self.config.heldout_every == 0 or generation + 1 == self.config.generations
+
     def _anchor_due(self, generation: int) -> bool:
         """The first champion, then one every ``anchor_every`` generations."""
         return generation == 0 or bool(self.config.anchor_every and (generation + 1) % self.config.anchor_every == 0)
@@ -335,7 +338,12 @@ class Arena:
         best = int(np.argmax(standing))
         # The scoring env enters this generation too, so a changing world scores on its current task.
         self.env().reset(seed=0, options={"generation": st.generation})
-        held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
+        if not self._heldout_due(st.generation):
+            if self.config.champion_by == "heldout":  # the last held-out pick stays until the next scoring
+                return Pick(best, int(candidate_seats[best]), int(candidate_ids[best]), st.champion.clone(), st.champion_rating, False, None, None)
+            held, pool = None, None
+        else:
+            held, pool = self._heldout(candidates, standing, always=np.arange(p, p + c), generation=st.generation)
         if held is not None and self.config.champion_by == "heldout":
             best = int(pool[np.argmin(np.where(valid[pool], held["loss"], np.inf))])
         seat = int(candidate_seats[best])

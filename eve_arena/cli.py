@@ -180,6 +180,7 @@ def _run_arguments(t) -> None:
 
     evaluation = t.add_argument_group("evaluation and the ladder")
     evaluation.add_argument("--eval-every", type=_positive_int, help="generations between champion evaluations on the ladder (default 50, and at the end)")
+    evaluation.add_argument("--heldout-every", type=_positive_int, help="score candidates on the task's held-out split every N generations and at the end; a held-out champion stays in between (default 1)")
     evaluation.add_argument("--eval-episodes", type=_positive_int, help="evaluation episodes against each ladder anchor (default 8)")
     evaluation.add_argument("--anchor-every", type=_non_negative_int, help="freeze the champion as a ladder anchor every N generations; 0: only the first (default 100)")
     evaluation.add_argument("--anchor-window", type=_non_negative_int, help="rate champions against the newest N frozen champions besides the fixed field (default 6)")
@@ -273,7 +274,7 @@ def config_from_args(args: argparse.Namespace):
     fields = {**base, "genome": GenomeSpec(**genome), "tournament": TournamentConfig(**tournament), "strategy_kwargs": strategy_kwargs, "env_kwargs": env_kwargs}
     for arg, field in (
         ("env", "env"), ("strategy", "strategy"), ("population", "population"), ("generations", "generations"), ("seed", "seed"), ("hall_of_fame", "hall_of_fame"), ("hall_every", "hall_every"),
-        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"), ("anchor_window", "anchor_window"), ("generation_timeout", "generation_timeout_s"),
+        ("checkpoint_every", "checkpoint_every"), ("device", "device"), ("threads", "threads"), ("io", "io"), ("eval_every", "eval_every"), ("heldout_every", "heldout_every"), ("eval_episodes", "eval_episodes"), ("anchor_every", "anchor_every"), ("anchor_window", "anchor_window"), ("generation_timeout", "generation_timeout_s"),
     ):
         if getattr(args, arg) is not None:
             fields[field] = getattr(args, arg)

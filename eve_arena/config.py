@@ -87,6 +87,10 @@ class ArenaConfig:
     the task's held-out split among the ``heldout_pool`` best-rated; never the test split)."""
     heldout_pool: int = 0
     """How many of the best-rated members are scored on the held-out split each generation (0: all)."""
+    heldout_every: int = 1
+    """Held-out scoring runs every this many generations (and on the run's last); in between,
+    a ``champion_by="heldout"`` champion stays the last one picked. Scoring costs as much as a
+    generation's matches on MNIST, and picking the champion never steers the strategy."""
     io: str = "auto"
     """How a net reads the world (``envs.world``): rows (a batch of rows in, an answer per row
     out), vector (the whole observation in, the whole action out) or auto."""
@@ -116,7 +120,7 @@ class ArenaConfig:
             object.__setattr__(self, "env_kwargs", dict(ENV_DEFAULTS.get(self.env, {}).get("env_kwargs", {})))
         if not isinstance(self.env_kwargs, dict):
             raise UserError(f"env_kwargs must be a mapping of constructor arguments, got {self.env_kwargs!r}")
-        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints", "threads", "eval_every", "eval_episodes"):
+        for name in ("population", "generations", "hall_every", "checkpoint_every", "keep_checkpoints", "threads", "eval_every", "eval_episodes", "heldout_every"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{name.replace('_', ' ')} must be a positive integer, got {value!r}")

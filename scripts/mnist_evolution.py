@@ -83,7 +83,8 @@ if __name__ == "__main__":
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the world's)")
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images (smoke tests)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the run")
-    parser.add_argument("--every", type=int, default=100, help="record the champion's validation accuracy every N generations")
+    parser.add_argument("--every", type=int, default=100, help="record the champion's validation accuracy every N generations (at the first scored one from there)")
+    parser.add_argument("--heldout-every", type=int, default=None, help="score candidates on the validation images every N generations (default: the world's)")
     parser.add_argument("--out", default=None, help="directory for mnist_evolution.json and .png")
     args = parser.parse_args()
 
@@ -91,7 +92,7 @@ if __name__ == "__main__":
     # eval_every: this script measures evolution's own speed against the peer's, and its progress
     # is the champion's validation curve; the ladder's evaluations would only eat the budget.
     overrides = {"seed": args.seed, "hall_of_fame": 0, "env_kwargs": {**base.env_kwargs, "train_limit": args.train_limit}, "eval_every": 10**9}
-    for name in ("population", "threads", "strategy"):
+    for name in ("population", "threads", "strategy", "heldout_every"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.strategy:
@@ -104,18 +105,20 @@ if __name__ == "__main__":
 
     report = {"command": shlex.join(["python", "scripts/mnist_evolution.py", *sys.argv[1:]]), "strategy": config.strategy, "strategy_kwargs": config.strategy_kwargs, "population": config.population,
               "genome_params": config.genome.genome_size, "target_params": config.genome.target_size, "batch_size": config.env_kwargs["batch_size"], "threads": config.threads, "mark_minutes": args.mark_minutes}
-    curve, metrics = [], {}
+    curve, metrics, next_record, validation = [], {}, args.every, None
     started = time.perf_counter()
     while time.perf_counter() - started < 60 * args.minutes and arena.state.generation < args.generations:
         metrics = arena.step()
+        validation = metrics.get("champion/heldout_accuracy", validation)  # the last scored champion's
         seconds = time.perf_counter() - started
         if "test_accuracy_at_mark" not in report and seconds >= 60 * args.mark_minutes:
             report["test_accuracy_at_mark"], report["generations_at_mark"] = test_accuracy(arena), arena.state.generation
-        if arena.state.generation % args.every == 0:
+        if arena.state.generation >= next_record and "champion/heldout_accuracy" in metrics:  # the champion was scored this generation
+            next_record += args.every
             curve.append({"generation": arena.state.generation, "seconds": round(seconds, 1), "validation_accuracy": metrics["champion/heldout_accuracy"]})
             print(f"generation {arena.state.generation}: champion validation accuracy {metrics['champion/heldout_accuracy']:.4f} ({seconds:.0f} s)", flush=True)
-    report.update(generations=arena.state.generation, wall_s=round(time.perf_counter() - started, 1), seconds_per_generation=round((time.perf_counter() - started) / max(arena.state.generation, 1), 4),
-                  champion_validation_accuracy=metrics.get("champion/heldout_accuracy"), champion_is_center=metrics.get("champion/is_center"), champion_test_accuracy=test_accuracy(arena),
+    report.update(heldout_every=config.heldout_every, generations=arena.state.generation, wall_s=round(time.perf_counter() - started, 1), seconds_per_generation=round((time.perf_counter() - started) / max(arena.state.generation, 1), 4),
+                  champion_validation_accuracy=validation, champion_test_accuracy=test_accuracy(arena),
                   torch_threads=torch.get_num_threads(), load_average=os.getloadavg())
     if args.out:
         os.makedirs(args.out, exist_ok=True)

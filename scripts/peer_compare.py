@@ -94,7 +94,7 @@ class Batches:
         return self.x[index], self.y[index]
 
 
-def make_arm(arm: str, seed: int, data_dir: str | None, train_limit: int | None):
+def make_arm(arm: str, seed: int, data_dir: str | None, train_limit: int | None, heldout_every: int | None = None):
     """``(step, answer_accuracy(split))`` for one arm: ``step()`` runs one generation."""
     import torch
 
@@ -108,7 +108,8 @@ def make_arm(arm: str, seed: int, data_dir: str | None, train_limit: int | None)
         from eve_arena.train import heldout_scores
 
         base = ArenaConfig.for_env(ENV)
-        config = ArenaConfig.for_env(ENV, seed=seed, threads=1, hall_of_fame=0, eval_every=10**9, env_kwargs={**base.env_kwargs, "train_limit": train_limit, "data_dir": data_dir})
+        config = ArenaConfig.for_env(ENV, seed=seed, threads=1, hall_of_fame=0, eval_every=10**9, env_kwargs={**base.env_kwargs, "train_limit": train_limit, "data_dir": data_dir},
+                                     heldout_every=heldout_every or base.heldout_every)
         arena = Arena(config)
         arena.task().arrays("train")
 
@@ -116,7 +117,7 @@ def make_arm(arm: str, seed: int, data_dir: str | None, train_limit: int | None)
             name = {"val": "heldout", "test": "test"}[split]
             return float(heldout_scores(config.genome, arena.state.champion[None], arena.task(), config.device, split=name)["accuracy"][0])
 
-        return arena.step, answer, {"genome_params": config.genome.genome_size, "settings": {"strategy": config.strategy, **config.strategy_kwargs, "population": config.population}}
+        return arena.step, answer, {"genome_params": config.genome.genome_size, "settings": {"strategy": config.strategy, **config.strategy_kwargs, "population": config.population, "heldout_every": config.heldout_every}}
 
     from eve_arena.mlp import MLPShape, he_init
 
@@ -167,11 +168,11 @@ def make_arm(arm: str, seed: int, data_dir: str | None, train_limit: int | None)
     return step, answer, {"genome_params": start.numel(), "settings": settings}
 
 
-def one_run(arm: str, seed: int, minutes: float, marks: list[float], every: float, clock: str, data_dir: str | None, train_limit: int | None) -> dict:
+def one_run(arm: str, seed: int, minutes: float, marks: list[float], every: float, clock: str, data_dir: str | None, train_limit: int | None, heldout_every: int | None = None) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    step, answer, info = make_arm(arm, seed, data_dir, train_limit)
+    step, answer, info = make_arm(arm, seed, data_dir, train_limit, heldout_every)
     now = time.process_time if clock == "cpu" else time.perf_counter
     spent, generations, curve, at_marks = 0.0, 0, [], {}
     next_check, pending_marks = every, sorted(m for m in marks if m <= minutes)
@@ -267,14 +268,15 @@ def main() -> None:
     parser.add_argument("--parallel", type=int, default=2, help="runs side by side, one torch thread each")
     parser.add_argument("--data-dir", default=None, help="directory holding MNIST/raw/ (default $EVE_ARENA_DATA, else ~/.cache/eve_arena/data)")
     parser.add_argument("--train-limit", type=int, default=None, help="use only the first N training images (smoke runs)")
+    parser.add_argument("--heldout-every", type=int, default=None, help="eve-arena: score the champion's candidates on the validation images every N generations (default: the MNIST world's)")
     parser.add_argument("--out", default="results/peers")
     parser.add_argument("--one", nargs=3, metavar=("ARM", "SEED", "PATH"), help=argparse.SUPPRESS)  # a worker: one run, JSON to PATH
     args = parser.parse_args()
-    if args.minutes <= 0 or args.every <= 0 or args.seeds < 1 or args.parallel < 1:
-        parser.error("--minutes and --every must be positive, --seeds and --parallel at least 1")
+    if args.minutes <= 0 or args.every <= 0 or args.seeds < 1 or args.parallel < 1 or (args.heldout_every is not None and args.heldout_every < 1):
+        parser.error("--minutes and --every must be positive, --seeds, --parallel and --heldout-every at least 1")
     if args.one:
         arm, seed, path = args.one
-        write_atomic(path, json.dumps(one_run(arm, int(seed), args.minutes, args.marks, args.every, args.clock, args.data_dir, args.train_limit)))
+        write_atomic(path, json.dumps(one_run(arm, int(seed), args.minutes, args.marks, args.every, args.clock, args.data_dir, args.train_limit, args.heldout_every)))
         return
 
     require_peers(args.arms)
@@ -293,7 +295,8 @@ def main() -> None:
     for arm, seed in jobs:
         path = os.path.join(runs_dir, f"{arm}-seed{seed}.json")
         commands.append((f"{arm} seed {seed}", [sys.executable, os.path.abspath(__file__), "--one", arm, str(seed), path, "--minutes", str(args.minutes), "--every", str(args.every), "--clock", args.clock,
-                         "--marks", *map(str, args.marks)] + (["--data-dir", args.data_dir] if args.data_dir else []) + (["--train-limit", str(args.train_limit)] if args.train_limit else [])))
+                         "--marks", *map(str, args.marks)] + (["--data-dir", args.data_dir] if args.data_dir else []) + (["--train-limit", str(args.train_limit)] if args.train_limit else [])
+                         + (["--heldout-every", str(args.heldout_every)] if args.heldout_every else [])))
     run_side_by_side(commands, args.parallel, "peer_compare")
     runs = []
     for arm, seed in jobs:

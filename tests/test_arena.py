@@ -193,3 +193,22 @@ def test_mnist_tournament_picks_its_champion_on_the_validation_split(monkeypatch
         assert metrics["champion/heldout_loss"] == metrics["population/heldout_loss_best"]
         assert metrics["champion/heldout_accuracy"] == pytest.approx(float(accuracy[best]), abs=1e-6)
     assert {"population/match_loss_median", "population/match_accuracy_median"} <= set(metrics)
+
+
+@pytest.mark.parametrize("champion_by", ["heldout", "rating"])
+def test_heldout_scoring_every_few_generations(tiny_config, champion_by):
+    """With heldout_every 3 over 5 generations the held-out split scores generations 0, 3 and the
+    last; in between a held-out champion stays as it was, a rated one is picked as ever."""
+    arena = Arena(tiny_config(population=6, generations=5, hall_of_fame=0, champion_by=champion_by, heldout_every=3))
+    every_generation = Arena(tiny_config(population=6, generations=5, hall_of_fame=0, champion_by=champion_by))  # no hall: its entries would differ
+    for generation in range(5):
+        before = arena.state.champion.clone()
+        metrics, reference = arena.step(), every_generation.step()
+        due = generation in (0, 3, 4)
+        assert ("champion/heldout_loss" in metrics) == due and ("population/heldout_loss_best" in metrics) == due
+        if due or champion_by == "rating":  # the same pick as scoring every generation
+            assert torch.equal(arena.state.champion, every_generation.state.champion) and metrics["champion/kept_previous"] == 0
+        else:
+            assert torch.equal(arena.state.champion, before) and metrics["champion/kept_previous"] == 1
+    with pytest.raises(UserError, match="heldout every must be a positive integer"):
+        tiny_config(heldout_every=0)

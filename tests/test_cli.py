@@ -137,11 +137,11 @@ def test_version():
 def test_print_config_resolves_the_worlds_defaults_and_reads_back(tmp_path, capsys):
     from eve_arena.config import ArenaConfig
 
-    assert main(["tournament", "--env", "eve_arena/toy_sinusoid-v0", "--print-config", "--generations", "9"]) == 0
+    assert main(["tournament", "--env", "eve_arena/toy_sinusoid-v0", "--print-config", "--generations", "9", "--heldout-every", "4"]) == 0
     printed = capsys.readouterr().out
     (tmp_path / "printed.json").write_text(printed)
     config = ArenaConfig.from_file(tmp_path / "printed.json")
-    assert config == ArenaConfig.for_env("eve_arena/toy_sinusoid-v0", generations=9)
+    assert config == ArenaConfig.for_env("eve_arena/toy_sinusoid-v0", generations=9, heldout_every=4)
     assert not (tmp_path / "run").exists()
 
 
