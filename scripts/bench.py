@@ -23,6 +23,10 @@ One run measures these, so that the ratios compare numbers taken under the same 
 5. Seconds per generation of that tournament as its population grows (256, 1,024, 4,096): one
    free-for-all, so the rating update is rated over every seat at once; the target is at most 5x
    the time for 4x the population, from 1,024 to 4,096.
+6. The cost curve of an MNIST tournament generation (population 64): as the target net grows
+   from the seed's 8,070 weights to about a million, each built by the widest column hypernet
+   within 4,000 parameters (``bigger_nets.genomes_for``), and, on the seed's net, as the batch of
+   training images grows. Beside each, develop+act's GFLOP/s as a fraction of the matmul's in 2.
 
 It prints a markdown table and then one JSON line. Timings are medians over repeats after
 warm-up runs (``time.perf_counter``, with a device synchronisation on CUDA). Numbers depend on the
@@ -45,12 +49,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bigger_nets import genomes_for, parse_target  # scripts/bigger_nets.py
 from results_io import dataclass_parser, provenance, write_atomic  # scripts/results_io.py
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
 from eve_arena.develop import develop_flat, predict
 from eve_arena.envs import MNIST_GENOME
+from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec, coordinate_table
 from eve_arena.lifetime import adapt, step_sizes
@@ -83,6 +89,16 @@ class Args:
     """population sizes of the default tournament's generations as the population grows"""
     toy_population_generations: int = 2
     """timed generations per population of that curve, after one warm-up generation"""
+    cost_targets: tuple = ("784-10-10-10", "784-100-10", "784-256-128-10", "784-1024-256-10")
+    """MNIST target nets of the cost curve, smallest first"""
+    cost_batches: tuple = (64, 256, 1024, 4096)
+    """training images per generation of the cost curve's batch sweep (on the seed's net)"""
+    cost_population: int = 64
+    """population of the cost curve's tournaments"""
+    cost_generations: int = 2
+    """timed generations per point of the cost curve, after one warm-up generation"""
+    max_genome: int = 4000
+    """genome budget of the cost curve's hypernets"""
     seed: int = 0
     """seeds the genomes, the image batch and the arenas"""
     data_dir: str = ""
@@ -97,13 +113,18 @@ def parse_args() -> Args:
     """Builds the command line from Args: one flag per field, its docstring as the help."""
     parser = dataclass_parser(Args, __doc__.splitlines()[0])
     args = Args(**vars(parser.parse_args()))
-    args.arena_populations, args.toy_populations = tuple(args.arena_populations), tuple(args.toy_populations)
+    args.arena_populations, args.toy_populations, args.cost_batches = tuple(args.arena_populations), tuple(args.toy_populations), tuple(args.cost_batches)
+    try:
+        args.cost_targets = tuple(parse_target(t) for t in args.cost_targets)
+    except UserError as error:
+        parser.error(str(error))
     if args.quick:
         args.population, args.batch_size, args.repeats = 16, 32, 1
         args.matmul_size, args.matmul_repeats = 512, 3
         args.arena_populations, args.arena_generations, args.toy_generations = (4, 8), 1, 3
         args.toy_populations, args.toy_population_generations = (8, 16), 1
-    for name in ("population", "batch_size", "repeats", "matmul_size", "matmul_repeats", "arena_generations", "toy_generations", "toy_population_generations"):
+        args.cost_targets, args.cost_batches, args.cost_population, args.cost_generations = ((784, 10, 10, 10), (784, 40, 10)), (32, 64), 8, 1
+    for name in ("population", "batch_size", "repeats", "matmul_size", "matmul_repeats", "arena_generations", "toy_generations", "toy_population_generations", "cost_population", "cost_generations", "max_genome"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     if args.threads < 0 or min(args.arena_populations) < 3:  # the GA keeps 2 elites: populations need 3 or more
@@ -160,6 +181,22 @@ def arena_config(**overrides) -> tuple[ArenaConfig, list[str]]:
     known = {f.name for f in dataclasses.fields(ArenaConfig)}
     dropped = sorted(set(overrides) - known)
     return ArenaConfig(**{k: v for k, v in overrides.items() if k in known}), dropped
+
+
+def cost_point(spec: GenomeSpec, population: int, images: np.ndarray, args: Args, device: torch.device, peak_gflops: float) -> dict:
+    """One point of the cost curve: seconds per MNIST tournament generation of ``population``
+    genomes of ``spec`` on ``len(images)`` training images, and develop+act's share of the matmul."""
+    batch = len(images)
+    genomes = fresh_genomes(spec, population, torch.Generator().manual_seed(args.seed)).to(device)
+    x = torch.tensor(images, device=device)
+    with torch.no_grad():
+        predict_s = median_time(lambda: predict(spec, genomes, x), args.cost_generations, warmup=1, device=device)
+    del genomes, x
+    config = ArenaConfig.for_env("eve_arena/mnist-v0", genome=spec, population=population, env_kwargs={"batch_size": batch, "max_steps": 1}, hall_of_fame=0, eval_every=10**9, seed=args.seed, device=args.device)
+    generation_s = median_time(Arena(config).step, args.cost_generations, warmup=1, device=device)
+    gflops = sum(develop_act_flops(spec, population, batch)) / predict_s / 1e9
+    return {"target": list(spec.target), "target_size": spec.target_size, "genome_size": spec.genome_size, "batch": batch, "population": population,
+            "seconds_per_generation": generation_s, "develop_act_s": predict_s, "develop_act_gflops": gflops, "fraction_of_matmul": gflops / peak_gflops}
 
 
 def yes(ok: bool) -> str:
@@ -315,9 +352,24 @@ if __name__ == "__main__":
     toy_scaling = {"populations": toy_pops, "seconds_per_generation": toy_times, "time_ratio": toy_times[-1] / toy_times[-2] if len(toy_times) > 1 else 1.0,
                    "population_ratio": toy_pops[-1] / toy_pops[-2] if len(toy_pops) > 1 else 1.0, "target_time_ratio_1024_to_4096": 5.0}
 
+    # --- 6. the cost curve: seconds per MNIST generation as the target net and the batch grow ---
+    cost_images, _ = MNISTTask(args.data_dir or None).sample(np.random.default_rng(args.seed), max(*args.cost_batches, args.batch_size))
+    by_target = []
+    for target in args.cost_targets:
+        hypernet = genomes_for(target, args.max_genome)["hypernet"]
+        by_target.append(cost_point(hypernet, args.cost_population, cost_images[: args.batch_size], args, device, peak))
+        print(f"[6] target {'-'.join(map(str, target))} ({hypernet.target_size:,} weights, {hypernet.genome_size:,}-parameter genome): "
+              f"{fmt_s(by_target[-1]['seconds_per_generation'])} per generation, develop+act {by_target[-1]['fraction_of_matmul']:.0%} of matmul", flush=True)
+    smallest = genomes_for(args.cost_targets[0], args.max_genome)["hypernet"]
+    by_batch = []
+    for batch in args.cost_batches:
+        by_batch.append(cost_point(smallest, args.cost_population, cost_images[:batch], args, device, peak))
+        print(f"[6] batch {batch}: {fmt_s(by_batch[-1]['seconds_per_generation'])} per generation, develop+act {by_batch[-1]['fraction_of_matmul']:.0%} of matmul", flush=True)
+    cost = {"by_target": by_target, "by_batch": by_batch, "max_genome": args.max_genome}
+
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["wall_s"] = time.perf_counter() - bench_started
-    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "lifetime_step": lifetime, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy, "default_tournament_scaling": toy_scaling}
+    results = {"meta": meta, "batched_vs_loop": batched, "emission": emission, "lifetime_step": lifetime, "throughput": flops, "arena_scaling": scaling, "default_tournament": toy, "default_tournament_scaling": toy_scaling, "cost_curve": cost}
 
     # --- report: a markdown table, then one JSON line ---
     P, B = args.population, args.batch_size
@@ -342,6 +394,11 @@ if __name__ == "__main__":
     if len(toy_pops) > 1:
         rows.append((f"time(P={toy_pops[-1]}) / time(P={toy_pops[-2]}), toy", f"{toy_scaling['time_ratio']:.1f}x", f"<= 5x for {toy_scaling['population_ratio']:.0f}x the population: {yes(toy_scaling['time_ratio'] <= 5)}"))
     lines = ["| measurement | value | target / note |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    lines += ["", f"The cost curve: seconds per MNIST tournament generation, population {args.cost_population}; each net built by the widest column hypernet within {args.max_genome:,} parameters.", "",
+              "| target net | weights | genome | batch | s / generation | develop+act GFLOP/s | of matmul |", "|---|---|---|---|---|---|---|"]
+    for point in by_target + by_batch:
+        lines.append(f"| {'-'.join(map(str, point['target']))} | {point['target_size']:,} | {point['genome_size']:,} | {point['batch']:,} | {fmt_s(point['seconds_per_generation'])} "
+                     f"| {point['develop_act_gflops']:.1f} | {point['fraction_of_matmul']:.0%} |")
     lines.append("")
     lines.append(f"{meta['device']} ({meta['device_name']}), torch {meta['torch']}, torch threads: {meta['threads']}, load average {meta['loadavg_start'][0]:.2f} at start, {meta['loadavg_end'][0]:.2f} at end; {meta['wall_s']:.0f} s in all.")
     if dropped:

@@ -88,7 +88,7 @@ def provenance() -> str:
 def dataclass_parser(settings: type, description: str) -> "argparse.ArgumentParser":
     """A command line built from a dataclass of settings: one ``--flag`` per field, its default
     from the field and its help from the docstring under it. Tuples take several values, of
-    float where the default holds a float, else of int."""
+    str or float where the default holds one, else of int."""
     import argparse
     import ast
     import dataclasses
@@ -103,7 +103,7 @@ def dataclass_parser(settings: type, description: str) -> "argparse.ArgumentPars
         if isinstance(f.default, bool):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=helps[f.name])
         elif isinstance(f.default, tuple):
-            kind = float if any(isinstance(v, float) for v in f.default) else int
+            kind = next((k for k in (str, float) if any(isinstance(v, k) for v in f.default)), int)
             parser.add_argument(flag, type=kind, nargs="+", default=f.default, help=f"{helps[f.name]} (default: {' '.join(map(str, f.default))})")
         else:
             parser.add_argument(flag, type=type(f.default), default=f.default, help=f"{helps[f.name]} (default: {f.default})")

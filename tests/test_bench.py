@@ -44,7 +44,16 @@ def test_quick_bench_writes_table_and_json(tmp_path):
     scaling = written["arena_scaling"]
     assert len(scaling["populations"]) == len(scaling["seconds_per_generation"]) == len(scaling["seconds_per_member"]) >= 2
 
+    cost = written["cost_curve"]
+    assert [p["target"] for p in cost["by_target"]] == [[784, 10, 10, 10], [784, 40, 10]]  # --quick's nets
+    assert [p["batch"] for p in cost["by_batch"]] == [32, 64]
+    for point in cost["by_target"] + cost["by_batch"]:
+        assert point["genome_size"] <= cost["max_genome"] == 4000
+        assert all(positive_finite(point[k]) for k in ("seconds_per_generation", "develop_act_gflops", "fraction_of_matmul"))
+        assert point["fraction_of_matmul"] == pytest.approx(point["develop_act_gflops"] / written["throughput"]["matmul_gflops"])
+
     table = (tmp_path / "bench.md").read_text()
     assert table.startswith("| measurement | value |")
     assert "speed-up" in table and "GFLOP/s" in table and "gen/s" in table
     assert "default tournament generation (toy), P=16" in table and "time(P=16) / time(P=8), toy" in table
+    assert "| 784-40-10 | 31,810 |" in table
