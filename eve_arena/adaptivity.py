@@ -73,6 +73,8 @@ def analyse(rows: list[dict], key: str | None = None) -> tuple[str, list[Change]
     if not any("env/phase" in r for r in rows):
         raise UserError("the run's metrics have no env/phase: its environment does not change (use a changing world such as eve_arena/toy_switch-v0)")
     key = score_key(rows, key)
+    if key in SCORES and not all(key in r for r in rows):
+        raise UserError(f"the run scored its champion's {key} only every few generations (heldout_every); a recovery is counted in generations, so run it with --heldout-every 1")
     population_key, higher = population_and_direction(key)
     generations = np.array([r["generation"] for r in rows])
     phases = np.array([r.get("env/phase", np.nan) for r in rows], dtype=float)

@@ -90,7 +90,8 @@ class ArenaConfig:
     heldout_every: int = 1
     """Held-out scoring runs every this many generations (and on the run's last); in between,
     a ``champion_by="heldout"`` champion stays the last one picked. Scoring costs as much as a
-    generation's matches on MNIST, and picking the champion never steers the strategy."""
+    generation's matches on MNIST, and picking the champion never steers the strategy. The
+    adaptivity report counts recoveries in generations, so it needs 1."""
     io: str = "auto"
     """How a net reads the world (``envs.world``): rows (a batch of rows in, an answer per row
     out), vector (the whole observation in, the whole action out) or auto."""

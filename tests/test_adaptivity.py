@@ -45,6 +45,10 @@ def test_a_run_without_a_changing_world_is_a_clear_error():
         analyse([{"generation": 0, "champion/heldout_loss": 1.0}])
     with pytest.raises(UserError, match="no held-out score"):
         analyse([{"generation": 0, "env/phase": 0.0}])
+    gaps = rows_of([0, 0, 1, 1], [0.5, 0.8, 0.3, 0.6])
+    del gaps[1]["champion/heldout_accuracy"]  # a run with heldout_every 2
+    with pytest.raises(UserError, match="--heldout-every 1"):
+        analyse(gaps)
 
 
 def test_cli_and_script_report_a_real_run(tmp_path, capsys):
