@@ -214,16 +214,21 @@ def summarise(runs: list[dict], arms: list[str], marks: list[float]) -> list[dic
     return rows
 
 
+def median_minutes(seconds: list[float]) -> str:
+    """The median over seeds of a time to a level, in minutes, and how many seeds reached it (inf: never)."""
+    reached = [v for v in seconds if math.isfinite(v)]
+    if not reached:
+        return "never"
+    median = statistics.median(seconds)
+    return (f"{median / 60:.2f}" if math.isfinite(median) else "-") + ("" if len(reached) == len(seconds) else f" ({len(reached)}/{len(seconds)} reached)")
+
+
 def markdown(summary: list[dict], meta: dict) -> str:
     def pct(values: list[float]) -> str:
         if not values:
             return "-"
         spread = f" ± {100 * statistics.stdev(values):.1f}" if len(values) > 1 else ""
         return f"{100 * statistics.fmean(values):.1f}{spread}"
-
-    def minutes(values: list[float]) -> str:
-        reached = [v for v in values if math.isfinite(v)]
-        return f"{statistics.median(values) / 60:.2f}" + ("" if len(reached) == len(values) else f" ({len(reached)}/{len(values)} reached)") if reached else "never"
 
     marks = [f"{m:g}" for m in meta["marks"] if m <= meta["minutes"]]
     unit = "CPU" if meta["clock"] == "cpu" else "wall"
@@ -236,7 +241,7 @@ def markdown(summary: list[dict], meta: dict) -> str:
     ]
     for row in summary:
         lines.append(f"| {row['arm']} | {row['genome_params']:,} | " + " | ".join(pct(row[f"test_at_{m}"]) for m in marks)
-                     + f" | {pct(row['test_at_end'])} | {minutes(row['time_to_80'])} | {minutes(row['time_to_85'])} | {minutes(row['time_to_90'])} | {row['generations_per_second']:.1f} |")
+                     + f" | {pct(row['test_at_end'])} | {median_minutes(row['time_to_80'])} | {median_minutes(row['time_to_85'])} | {median_minutes(row['time_to_90'])} | {row['generations_per_second']:.1f} |")
     lines += ["", "Settings: " + "; ".join(f"{row['arm']} {json.dumps(row['settings'])}" for row in summary), "", f"{meta['provenance']}; wall time {meta['wall_s'] / 60:.1f} min.", ""]
     return "\n".join(lines)
 

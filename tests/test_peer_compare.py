@@ -43,6 +43,9 @@ def test_time_to_a_level_reads_the_validation_curve():
     script = load_script()
     curve = [{"seconds": 10, "validation_accuracy": 0.7}, {"seconds": 20, "validation_accuracy": 0.86}, {"seconds": 30, "validation_accuracy": 0.84}]
     assert script.time_to(curve, 0.8) == 20 and script.time_to(curve, 0.85) == 20 and script.time_to(curve, 0.9) == float("inf")
+    inf = float("inf")
+    assert script.median_minutes([60, 90, 120]) == "1.50" and script.median_minutes([inf, inf]) == "never"
+    assert script.median_minutes([60, inf, 120]) == "2.00 (2/3 reached)" and script.median_minutes([60, inf]) == "- (1/2 reached)"  # a median of the unreached is no time
 
 
 @needs_mnist
