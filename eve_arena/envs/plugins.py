@@ -95,6 +95,7 @@ def check_contract(env, env_id: str) -> None:
     - the PettingZoo parallel API: ``possible_agents``, ``observation_space(agent)``,
       ``action_space(agent)``, ``reset`` -> ``(observations, infos)``, ``step`` -> five dicts keyed by agent;
     - observations that are a ``Box`` of inputs, or a ``Dict`` whose ``"x"`` entry is one;
+    - one role: every agent with the same observation and action spaces;
     - a ``Box`` action (the agent's outputs are its action);
     - finite, numeric rewards (the competition ranks agents by them).
     """
@@ -107,6 +108,7 @@ def check_contract(env, env_id: str) -> None:
         raise UserError(f"{where} has no possible_agents: a match needs at least one seat")
     for agent in agents:
         _check_spaces(env, agent, where)
+    _check_one_role(env, agents, where)
     result = env.reset(seed=0)
     if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(part, dict) for part in result)):
         raise UserError(f"{where}: reset() must return (observations, infos), two dicts keyed by agent; got {_describe(result)}")
@@ -125,6 +127,18 @@ def check_contract(env, env_id: str) -> None:
     for agent, reward in rewards.items():
         if not isinstance(reward, (int, float, np.integer, np.floating)) or isinstance(reward, bool) or not np.isfinite(reward):
             raise UserError(f"{where}: the reward of {agent!r} for a valid action is {reward!r}; rewards must be finite numbers (the tournament ranks agents by them)")
+
+
+def _check_one_role(env, agents: list, where: str) -> None:
+    """One population's genomes share one shape, so every agent must have the first one's spaces."""
+    first = agents[0]
+    for agent in agents[1:]:
+        if env.observation_space(agent) != env.observation_space(first) or env.action_space(agent) != env.action_space(first):
+            raise UserError(
+                f"{where}: its agents come in roles with different spaces ({first!r}: observation {env.observation_space(first)}, action {env.action_space(first)}; "
+                f"{agent!r}: observation {env.observation_space(agent)}, action {env.action_space(agent)}); a tournament evolves one population of genomes of one shape, "
+                "and a world with roles needs a population per role, which eve-arena does not run yet"
+            )
 
 
 def _check_spaces(env, agent: str, where: str) -> None:

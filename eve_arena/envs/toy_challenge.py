@@ -1,0 +1,193 @@
+"""A toy world with two roles: solvers answer the batch that challengers choose.
+
+| | |
+|---|---|
+| Parallel API | yes |
+| Agents | ``solver_0 .. solver_{k-1}``, ``challenger_0 .. challenger_{m-1}`` (``roles`` maps each role to its agents) |
+| Solver observation | Dict ``x``, ``prev_x``, ``prev_y``, each ``(batch_size,)`` float32, as in the toy world |
+| Solver action | ``(batch_size,)`` float32: one prediction per input |
+| Challenger observation | ``(3,)`` float32: the episode's progress, and log10(1 + MSE) of the best and of the median solver on the last base share |
+| Challenger action | ``(2,)`` float32 in bounds: the center of its inputs in ``[-x_bound, x_bound]`` and their log spread in ``[log(0.05), log(x_bound)]`` |
+
+The seed's toy task (``f = 10x + 2`` or ``10x^2 + 2``, noise ``N(0, noise^2)``) with an
+opponent that shapes the data, as Hillis's parasites shaped the tests of sorting networks. A
+step's batch is ``m + 1`` shares: a base share drawn as in the toy world (``x ~ N(0, 1)``), and
+one share per challenger, ``x ~ N(center, spread^2)`` as its action on the step before chose
+(on the first step, base draws). Every input is clipped to ``[-x_bound, x_bound]``.
+
+### Rewards
+A solver is scored as in the toy world, on the whole batch: the mean of the other solvers'
+MSE minus its own. A challenger is paid for what is learnable but not yet learned: the
+**regret** on its share, the gap between the solvers' mean MSE and the best solver's,
+counted only while the share is **within reach**: the best solver's MSE on it at most
+``reach`` times the scale ``s`` = the best solver's MSE on the base share + ``noise^2``. Regret
+is given in units of ``s``, so it keeps its scale as the solvers improve:
+
+    reward_j = (mean_i L_ij - min_i L_ij) / s   if min_i L_ij <= reach * s,  else 0.
+
+A challenger that asks what no solver can answer (inputs far out on the quadratic, where every
+loss is huge) earns 0; one that asks what every solver answers equally well earns about 0; one
+that finds where the best solver is right and the others are not earns the most. A challenger's
+reward on a step is for the share it chose on the step before (0 on the first step, and after
+an invalid action, whose share was base draws).
+
+### Bad actions
+A challenger's action outside its bounds is clipped, and ``infos[agent]["clipped"]`` says so.
+An action holding NaN or inf loses: a solver is scored worse than every valid one (as in the
+toy world); a challenger gets -1, below any valid challenger, and its share is drawn from the
+base distribution. An action of the wrong shape raises ``ValueError`` naming the agent.
+
+### Arguments
+``num_solvers`` (k >= 1), ``num_challengers`` (m >= 1), ``task`` ("linear" | "quadratic"),
+``batch_size`` (at least m + 1), ``max_steps``, ``noise``, ``x_bound``, ``reach``. No renderer yet.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_losses
+from eve_arena.errors import UserError
+from eve_arena.tasks import ToyTask
+
+MIN_SPREAD = 0.05
+INVALID_CHALLENGE = -1.0
+
+
+def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(rewards, within_reach)`` of m challengers from valid solvers' MSE: ``share_losses``
+    ``(k, m)`` on each challenger's share, ``base_losses`` ``(k,)`` on the base share."""
+    scale = float(base_losses.min()) + noise**2
+    best = share_losses.min(axis=0)
+    within = best <= reach * scale
+    regret = (share_losses.mean(axis=0) - best) / scale
+    return np.where(within, regret, 0.0), within
+
+
+class ToyChallengeEnv(ParallelEnv):
+    metadata = {"name": "toy_challenge_v0", "render_modes": [], "is_parallelizable": True}
+
+    def __init__(self, num_solvers: int = 4, num_challengers: int = 2, task: str = "quadratic", batch_size: int = 64, max_steps: int = 4, noise: float = 0.1,
+                 x_bound: float = 4.0, reach: float = 4.0, render_mode: str | None = None):
+        for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise UserError(f"{arg} must be a positive integer, got {value!r}")
+        if batch_size < num_challengers + 1:
+            raise UserError(f"batch_size {batch_size} cannot hold a base share and one share for each of {num_challengers} challengers; give at least {num_challengers + 1}")
+        for arg, value in (("x_bound", x_bound), ("reach", reach)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
+                raise UserError(f"{arg} must be a positive number, got {value!r}")
+        if x_bound <= MIN_SPREAD:
+            raise UserError(f"x_bound must be above the least spread {MIN_SPREAD}, got {x_bound!r}")
+        if render_mode is not None:
+            raise UserError(f"{self.metadata['name']} has no renderer yet; render_mode must be None, got {render_mode!r}")
+        self.task = ToyTask(task, noise)
+        self.batch_size, self.max_steps, self.x_bound, self.reach = int(batch_size), int(max_steps), float(x_bound), float(reach)
+        self.render_mode = None
+        self.solvers = [f"solver_{i}" for i in range(num_solvers)]
+        self.challengers = [f"challenger_{j}" for j in range(num_challengers)]
+        self.roles = {"solver": list(self.solvers), "challenger": list(self.challengers)}
+        self.possible_agents = self.solvers + self.challengers
+        self.agents: list[str] = []
+        self._rng = np.random.default_rng()
+        # Share j + 1 belongs to challenger j; share 0 is the base share.
+        self._share_of = np.repeat(np.arange(num_challengers + 1), np.diff(np.linspace(0, batch_size, num_challengers + 2).astype(int)))
+        inputs = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
+        self._solver_observation = spaces.Dict({"x": inputs, "prev_x": inputs, "prev_y": self.task.target_space(self.batch_size)})
+        self._solver_action = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
+        self._challenger_observation = spaces.Box(0.0, np.inf, (3,), np.float32)
+        self._challenger_action = spaces.Box(np.array([-x_bound, math.log(MIN_SPREAD)], np.float32), np.array([x_bound, math.log(x_bound)], np.float32), dtype=np.float32)
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self._solver_observation if agent.startswith("solver") else self._challenger_observation
+
+    def action_space(self, agent: str) -> spaces.Box:
+        return self._solver_action if agent.startswith("solver") else self._challenger_action
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        self._step = 0
+        self._choices = np.full((len(self.challengers), 2), np.nan)  # no challenger has chosen yet: base draws
+        self._x, self._y = self._draw(self._choices)
+        self._prev_x, self._prev_y = np.zeros_like(self._x), self.task.no_feedback(self.batch_size)
+        self._challenger_view = np.zeros(3, np.float32)
+        return self._observations(), {a: {} for a in self.agents}
+
+    def _draw(self, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A batch: base draws, then each challenger's share from its ``(center, log spread)`` (NaN: base)."""
+        x = self.task.inputs(self._rng, self.batch_size).astype(np.float64)
+        for j, (center, log_spread) in enumerate(choices):
+            if np.isfinite(center):
+                share = self._share_of == j + 1
+                x[share] = center + math.exp(log_spread) * self._rng.standard_normal(int(share.sum()))
+        x = np.clip(x, -self.x_bound, self.x_bound).astype(np.float32)
+        y = (self.task.truth(x) + self.task.noise * self._rng.standard_normal(self.batch_size)).astype(np.float32)
+        return x, y
+
+    def _observations(self) -> dict:
+        for arr in (self._x, self._prev_x, self._prev_y):
+            arr.flags.writeable = False
+        solver = {"x": self._x, "prev_x": self._prev_x, "prev_y": self._prev_y}
+        return {a: solver if a.startswith("solver") else self._challenger_view.copy() for a in self.agents}
+
+    def step(self, actions: dict):
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise ValueError(f"no action for agents {missing}; step() needs one action per live agent")
+        preds = np.stack([check_action(a, actions[a], self._solver_action.shape) for a in self.solvers]).astype(np.float64)
+        invalid = ~np.isfinite(preds).all(axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            squared = (preds - self._y) ** 2
+        losses = squared.mean(axis=1)
+        scored = penalised_losses(losses, invalid, floor=self.task.penalty_floor(self._y))
+        rewards = dict(zip(self.solvers, competitive_rewards(scored).tolist()))
+        infos = {a: {"mse": float(losses[i]) if not invalid[i] else float("nan"), "invalid": bool(invalid[i])} for i, a in enumerate(self.solvers)}
+
+        per_share = np.stack([squared[~invalid][:, self._share_of == s].mean(axis=1) for s in range(len(self.challengers) + 1)], axis=1) if (~invalid).any() else None
+        chosen = np.isfinite(self._choices[:, 0])  # a share drawn as its challenger chose on the step before
+        if per_share is not None:
+            paid, within = challenge_rewards(per_share[:, 1:], per_share[:, 0], self.task.noise, self.reach)
+        else:  # every solver broke: nothing to learn from
+            paid, within = np.zeros(len(self.challengers)), np.zeros(len(self.challengers), bool)
+        paid, within = np.where(chosen, paid, 0.0), within & chosen
+        next_choices = np.full_like(self._choices, np.nan)
+        for j, agent in enumerate(self.challengers):
+            raw = check_action(agent, actions[agent], self._challenger_action.shape)
+            broken = not np.isfinite(raw).all()
+            clipped = np.clip(raw, self._challenger_action.low, self._challenger_action.high)
+            if not broken:
+                next_choices[j] = clipped
+            rewards[agent] = INVALID_CHALLENGE if broken else float(paid[j])
+            infos[agent] = {"regret": float(paid[j]), "within_reach": bool(within[j]), "clipped": bool(not broken and (clipped != raw).any()), "invalid": broken,
+                            "center": float(clipped[0]) if not broken else float("nan"), "spread": math.exp(float(clipped[1])) if not broken else float("nan")}
+
+        self._step += 1
+        truncated = self._step >= self.max_steps
+        if per_share is not None:
+            base = per_share[:, 0]
+            self._challenger_view = np.array([self._step / self.max_steps, math.log10(1 + base.min()), math.log10(1 + float(np.median(base)))], np.float32)
+        self._prev_x, self._prev_y = self._x, self._y
+        self._choices = next_choices
+        self._x, self._y = self._draw(self._choices)
+        observations = self._observations()
+        terminations = {a: False for a in self.agents}
+        truncations = {a: truncated for a in self.agents}
+        if truncated:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self):
+        return None
+
+    def close(self):
+        pass
+
+
+def parallel_env(**kwargs) -> ToyChallengeEnv:
+    return ToyChallengeEnv(**kwargs)
