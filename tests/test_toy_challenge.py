@@ -79,7 +79,8 @@ def test_out_of_bounds_choices_are_clipped_and_logged_and_nan_loses():
     ("kwargs", "message"),
     [
         ({"num_challengers": 0}, "num_challengers must be a positive integer"),
-        ({"num_challengers": 4, "batch_size": 4}, "batch_size 4 cannot hold a base share and one share for each of 4 challengers"),
+        ({"num_challengers": 4, "batch_size": 6}, "batch_size 6 with base_fraction 0.5 leaves 3 inputs for 4 challengers"),
+        ({"base_fraction": 1.0}, "base_fraction must be a number in"),
         ({"x_bound": float("nan")}, "x_bound must be a positive number"),
         ({"reach": -1.0}, "reach must be a positive number"),
         ({"render_mode": "human"}, "has no renderer yet"),

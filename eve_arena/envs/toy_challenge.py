@@ -11,19 +11,20 @@
 
 The seed's toy task (``f = 10x + 2`` or ``10x^2 + 2``, noise ``N(0, noise^2)``) with an
 opponent that shapes the data, as Hillis's parasites shaped the tests of sorting networks. A
-step's batch is ``m + 1`` shares: a base share drawn as in the toy world (``x ~ N(0, 1)``), and
-one share per challenger, ``x ~ N(center, spread^2)`` as its action on the step before chose
-(on the first step, base draws). Every input is clipped to ``[-x_bound, x_bound]``.
+step's batch is ``m + 1`` shares: a base share of ``base_fraction`` of the batch drawn as in the
+toy world (``x ~ N(0, 1)``), so that the original task stays in every batch, and one share per
+challenger in the rest, ``x ~ N(center, spread^2)`` as its action on the step before chose (on
+the first step, base draws). Every input is clipped to ``[-x_bound, x_bound]``.
 
 ### Rewards
 A solver is scored as in the toy world, on the whole batch: the mean of the other solvers'
-MSE minus its own. A challenger is paid for what is learnable but not yet learned: the
-**regret** on its share, the gap between the solvers' mean MSE and the best solver's,
-counted only while the share is **within reach**: the best solver's MSE on it at most
-``reach`` times the scale ``s`` = the best solver's MSE on the base share + ``noise^2``. Regret
-is given in units of ``s``, so it keeps its scale as the solvers improve:
+MSE minus its own. A challenger is paid for what is learnable but not yet
+learned: the **regret** on its share, the gap between the median solver's MSE and the best
+solver's, over the best solver's, counted only while the share is **within reach**: the best
+solver's MSE on it at most ``reach`` times the scale ``s`` = the best solver's MSE on the base
+share + ``noise^2``:
 
-    reward_j = (mean_i L_ij - min_i L_ij) / s   if min_i L_ij <= reach * s,  else 0.
+    reward_j = (median_i L_ij - min_i L_ij) / (min_i L_ij + s)   if min_i L_ij <= reach * s,  else 0.
 
 A challenger that asks what no solver can answer (inputs far out on the quadratic, where every
 loss is huge) earns 0; one that asks what every solver answers equally well earns about 0; one
@@ -39,7 +40,8 @@ base distribution. An action of the wrong shape raises ``ValueError`` naming the
 
 ### Arguments
 ``num_solvers`` (k >= 1), ``num_challengers`` (m >= 1), ``task`` ("linear" | "quadratic"),
-``batch_size`` (at least m + 1), ``max_steps``, ``noise``, ``x_bound``, ``reach``. No renderer yet.
+``batch_size``, ``base_fraction`` (in (0, 1); the challengers' part holds at least one input
+each), ``max_steps``, ``noise``, ``x_bound``, ``reach``. No renderer yet.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: 
     scale = float(base_losses.min()) + noise**2
     best = share_losses.min(axis=0)
     within = best <= reach * scale
-    regret = (share_losses.mean(axis=0) - best) / scale
+    regret = (np.median(share_losses, axis=0) - best) / (best + scale)
     return np.where(within, regret, 0.0), within
 
 
@@ -72,12 +74,15 @@ class ToyChallengeEnv(ParallelEnv):
     metadata = {"name": "toy_challenge_v0", "render_modes": [], "is_parallelizable": True}
 
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, task: str = "quadratic", batch_size: int = 64, max_steps: int = 4, noise: float = 0.1,
-                 x_bound: float = 4.0, reach: float = 4.0, render_mode: str | None = None):
+                 x_bound: float = 4.0, reach: float = 4.0, base_fraction: float = 0.5, render_mode: str | None = None):
         for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{arg} must be a positive integer, got {value!r}")
-        if batch_size < num_challengers + 1:
-            raise UserError(f"batch_size {batch_size} cannot hold a base share and one share for each of {num_challengers} challengers; give at least {num_challengers + 1}")
+        if not isinstance(base_fraction, (int, float)) or isinstance(base_fraction, bool) or not 0 < base_fraction < 1:
+            raise UserError(f"base_fraction must be a number in (0, 1), got {base_fraction!r}")
+        base = max(1, round(base_fraction * batch_size))
+        if batch_size - base < num_challengers:
+            raise UserError(f"batch_size {batch_size} with base_fraction {base_fraction:g} leaves {batch_size - base} inputs for {num_challengers} challengers; give a batch of at least {math.ceil(num_challengers / (1 - base_fraction)) + 1}")
         for arg, value in (("x_bound", x_bound), ("reach", reach)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
                 raise UserError(f"{arg} must be a positive number, got {value!r}")
@@ -95,7 +100,7 @@ class ToyChallengeEnv(ParallelEnv):
         self.agents: list[str] = []
         self._rng = np.random.default_rng()
         # Share j + 1 belongs to challenger j; share 0 is the base share.
-        self._share_of = np.repeat(np.arange(num_challengers + 1), np.diff(np.linspace(0, batch_size, num_challengers + 2).astype(int)))
+        self._share_of = np.concatenate([np.zeros(base, int), np.repeat(np.arange(1, num_challengers + 1), np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int)))])
         inputs = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
         self._solver_observation = spaces.Dict({"x": inputs, "prev_x": inputs, "prev_y": self.task.target_space(self.batch_size)})
         self._solver_action = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
@@ -145,11 +150,11 @@ class ToyChallengeEnv(ParallelEnv):
         with np.errstate(over="ignore", invalid="ignore"):
             squared = (preds - self._y) ** 2
         losses = squared.mean(axis=1)
+        per_share = np.stack([squared[~invalid][:, self._share_of == s].mean(axis=1) for s in range(len(self.challengers) + 1)], axis=1) if (~invalid).any() else None
         scored = penalised_losses(losses, invalid, floor=self.task.penalty_floor(self._y))
         rewards = dict(zip(self.solvers, competitive_rewards(scored).tolist()))
         infos = {a: {"mse": float(losses[i]) if not invalid[i] else float("nan"), "invalid": bool(invalid[i])} for i, a in enumerate(self.solvers)}
 
-        per_share = np.stack([squared[~invalid][:, self._share_of == s].mean(axis=1) for s in range(len(self.challengers) + 1)], axis=1) if (~invalid).any() else None
         chosen = np.isfinite(self._choices[:, 0])  # a share drawn as its challenger chose on the step before
         if per_share is not None:
             paid, within = challenge_rewards(per_share[:, 1:], per_share[:, 0], self.task.noise, self.reach)

@@ -1,0 +1,54 @@
+"""Two populations evolving against each other: solvers and challengers in the two-role toy world."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from eve_arena.coevolution import CHALLENGER, Coevolution, CoevolutionConfig, Role, WideToyTask
+from eve_arena.config import ArenaConfig
+from eve_arena.errors import UserError
+from eve_arena.genome import GenomeSpec
+from eve_arena.tasks import ToyTask
+
+
+def small(**overrides):
+    fields = dict(solver=Role(ArenaConfig().genome, 8), challenger=Role(CHALLENGER.genome, 6), env_kwargs={"batch_size": 32, "max_steps": 2})
+    return CoevolutionConfig(**(fields | overrides))
+
+
+def test_both_roles_evolve_and_the_run_repeats_exactly():
+    runs = [Coevolution(small(seed=3)) for _ in range(2)]
+    first_solvers = runs[0].states["solver"].population.clone()
+    first_challengers = runs[0].states["challenger"].population.clone()
+    histories = [[run.step() for _ in range(3)] for run in runs]
+    assert histories[0] == histories[1]  # same seed, same generations, bit for bit
+    metrics = histories[0][-1]
+    assert {"champion/heldout_loss", "champion/wide_heldout_loss", "challenger/distance_median", "challenger/spread_median", "challenger/regret_median"} <= set(metrics)
+    assert all(math.isfinite(v) for v in metrics.values())
+    assert 0 <= metrics["challenger/distance_median"] <= 4.0 and 0.05 <= metrics["challenger/spread_median"] <= 4.0  # choices squashed into the world's bounds
+    assert not torch.equal(runs[0].states["solver"].population, first_solvers) and not torch.equal(runs[0].states["challenger"].population, first_challengers)
+
+
+def test_the_wide_task_is_twice_as_spread_within_the_bounds():
+    wide, plain = WideToyTask("quadratic"), ToyTask("quadratic")
+    x, _, w = wide.heldout()
+    assert x.min() == -4.0 and x.max() == 4.0
+    assert float(np.sum(w * x**2)) == pytest.approx(3.095, abs=0.01)  # N(0, 2^2) truncated at 2 std: 4 (1 - 4 phi(2) / (2 Phi(2) - 1))
+    px, _, pw = plain.heldout()
+    assert float(np.sum(pw * px**2)) == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"rounds": 0}, "rounds must be a positive integer"),
+        ({"challenger": Role(GenomeSpec(target=(2, 8, 2)), 4)}, r"a challenger's net must take 3 inputs and give 2 outputs in this world; its genome's target is \(2, 8, 2\)"),
+        ({"solver": Role(GenomeSpec(target=(1, 5, 2)), 8)}, "a solver's net must take 1 inputs and give 1 outputs"),
+        ({"challenger": Role(CHALLENGER.genome, 0)}, "the challenger population must be a positive integer"),
+    ],
+)
+def test_bad_settings_are_one_line(overrides, message):
+    with pytest.raises(UserError, match=message):
+        small(**overrides)
