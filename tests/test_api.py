@@ -32,7 +32,7 @@ def python_blocks(page: Path) -> list[str]:
 def test_the_documented_example_runs_and_its_champion_beats_its_start(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     blocks = python_blocks(REPO / "docs" / "python-api.md")
-    assert len(blocks) == 2  # the import line, and the example
+    assert len(blocks) == 3  # the import line, the example, and two populations
     namespace: dict = {}
     for code in blocks:
         exec(compile(code, "docs/python-api.md", "exec"), namespace)
@@ -40,6 +40,8 @@ def test_the_documented_example_runs_and_its_champion_beats_its_start(tmp_path, 
     losses = namespace["losses"]
     assert len(losses) == 30 and losses[-1] < losses[0]
     assert "30 generations" in capsys.readouterr().out
+    assert namespace["coevolution"].generation == 3 and namespace["metrics"]["generation"] == 2
+    assert 0 < namespace["metrics"]["champion/wide_heldout_loss"] < float("inf")
 
 
 def test_the_champion_is_a_module_that_computes_what_its_genome_develops(tmp_path, tiny_config):
