@@ -21,6 +21,7 @@ command line; ``Arena`` still runs one population.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,7 +170,9 @@ class Coevolution:
     @staticmethod
     def _choices(infos: dict, k: int, m: int) -> dict:
         """The challengers' median choice and regret, and the solvers' median match MSE."""
-        mean = {key: np.nanmean(np.stack(values), axis=0) for key, values in infos.items()}
+        with warnings.catch_warnings():  # a broken member's choice is NaN in every round: its mean stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = {key: np.nanmean(np.stack(values), axis=0) for key, values in infos.items()}
         out = {"solver/match_mse_median": float(np.nanmedian(mean["mse"][:k]))} if "mse" in mean else {}
         if "center" in mean:
             out["challenger/distance_median"] = float(np.nanmedian(np.abs(mean["center"][k : k + m])))  # how far out they ask

@@ -52,3 +52,15 @@ def test_the_wide_task_is_twice_as_spread_within_the_bounds():
 def test_bad_settings_are_one_line(overrides, message):
     with pytest.raises(UserError, match=message):
         small(**overrides)
+
+
+def test_a_broken_member_of_either_role_loses_and_is_never_champion():
+    run = Coevolution(small(seed=1))
+    for role in ("solver", "challenger"):
+        population = run.states[role].population.clone()
+        population[0] = float("nan")
+        run.states[role] = run.states[role]._replace(population=population)
+    metrics = run.step()
+    assert metrics["solver/invalid"] == 1 and metrics["challenger/invalid"] == 1
+    assert torch.isfinite(run.champion).all() and math.isfinite(metrics["champion/heldout_loss"])
+    assert torch.isfinite(run.states["solver"].population).all()  # the GA bred no child of the broken solver
