@@ -110,10 +110,9 @@ class CoevolutionConfig:
 
 def _widths(env, agent: str) -> tuple[int, int]:
     """A solver reads rows of one input and answers each; a challenger reads its whole view."""
-    space = env.observation_space(agent)
     if agent in env.roles["solver"]:
         return 1, 1
-    return int(np.prod(space.shape)), int(np.prod(env.action_space(agent).shape))
+    return int(np.prod(env.observation_space(agent).shape)), int(np.prod(env.action_space(agent).shape))
 
 
 class Coevolution:
