@@ -15,19 +15,21 @@ selected. The solvers' champion is the best rated, and is scored on the toy task
 quadrature and on a wider one (``WideToyTask``): what the challengers taught, beside what the
 fixed distribution asks.
 
-Not here yet (issue 17): a hall of fame, ladder and checkpoints per role, and the
-command line; ``Arena`` still runs one population.
+``save`` writes a checkpoint and ``Coevolution.resume`` goes on from the newest good one, bit
+for bit. Not here yet (issue 17): a hall of fame and ladder per role, and the command line;
+``Arena`` still runs one population.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from eve_arena import ratings
+from eve_arena import checkpoint, ratings
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.arena import generation_rngs
 from eve_arena.config import ArenaConfig
@@ -36,7 +38,7 @@ from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec
 from eve_arena.match import play_match
-from eve_arena.strategies import strategy_class
+from eve_arena.strategies.base import pack_state, unpack_state
 from eve_arena.tasks import ToyTask
 from eve_arena.train import heldout_scores
 
@@ -158,6 +160,33 @@ class Coevolution:
                    "solver/invalid": int((invalid["solver"] > 0).sum()), "challenger/invalid": int((invalid["challenger"] > 0).sum())}
         self.generation += 1
         return metrics
+
+    def save(self, directory: Path, keep: int = 3) -> Path:
+        """A checkpoint of the run (``checkpoint.save``: safetensors, atomic, digested): both
+        strategies' states, the solvers' champion and the generation count."""
+        tensors, meta = {"champion": self.champion}, {"generation": self.generation, "seed": self.config.seed, "scalars": {}}
+        for name, state in self.states.items():
+            role_tensors, meta["scalars"][name] = pack_state(state, prefix=f"{name}/")
+            tensors.update(role_tensors)
+            meta[f"{name}_genome"] = getattr(self.config, name).genome.to_json()
+        return checkpoint.save(Path(directory), self.generation, tensors, meta, keep)
+
+    @classmethod
+    def resume(cls, config: CoevolutionConfig, directory: Path) -> Coevolution:
+        """The run of ``config`` as its newest good checkpoint in ``directory`` left it: it goes on
+        bit for bit as the uninterrupted run would."""
+
+        def fits(tensors: dict, meta: dict) -> None:
+            for key, value in (("seed", config.seed), ("solver_genome", config.solver.genome.to_json()), ("challenger_genome", config.challenger.genome.to_json())):
+                if meta.get(key) != value:
+                    raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with another {key.replace('_', ' ')}")
+
+        tensors, meta, _ = checkpoint.load_latest(Path(directory), fits=fits)
+        run = cls(config)
+        for name in run.states:
+            run.states[name] = unpack_state(type(run.states[name]), tensors, meta["scalars"][name], prefix=f"{name}/")
+        run.champion, run.generation = tensors["champion"], int(meta["generation"])
+        return run
 
     def _champion_scores(self) -> dict:
         spec = self.config.solver.genome

@@ -27,6 +27,7 @@ from eve_arena.config import ArenaConfig, read_provenance
 from eve_arena.errors import UserError, warn
 from eve_arena.ladder import LadderState
 from eve_arena.run_lock import RunLock
+from eve_arena.strategies.base import pack_state, unpack_state
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.jsonl"
@@ -43,12 +44,8 @@ def state_to_checkpoint(state: ArenaState) -> tuple[dict[str, torch.Tensor], dic
         "champion/genome": state.champion, "champion/rating": torch.from_numpy(state.champion_rating),
         "ladder/mu": torch.from_numpy(state.ladder.mu), "ladder/sigma": torch.from_numpy(state.ladder.sigma), "ladder/genomes": state.ladder.genomes,
     }
-    scalars = {}
-    for name, value in state.strategy_state._asdict().items():
-        if isinstance(value, torch.Tensor):
-            tensors[f"strategy/{name}"] = value
-        else:
-            scalars[name] = value
+    strategy_tensors, scalars = pack_state(state.strategy_state)
+    tensors.update(strategy_tensors)
     meta = {"generation": state.generation, "strategy_scalars": scalars, "strategy_state": type(state.strategy_state).__name__, "ladder_names": state.ladder.names}
     return tensors, meta
 
@@ -59,12 +56,8 @@ def run_identity(config: ArenaConfig) -> dict:
 
 
 def state_from_checkpoint(config: ArenaConfig, tensors: dict[str, torch.Tensor], meta: dict) -> ArenaState:
-    state_type = config.make_strategy().state_type
-    fields = {}
-    for name in state_type._fields:
-        fields[name] = tensors[f"strategy/{name}"] if f"strategy/{name}" in tensors else meta["strategy_scalars"][name]
     return ArenaState(
-        generation=int(meta["generation"]), strategy_state=state_type(**fields),
+        generation=int(meta["generation"]), strategy_state=unpack_state(config.make_strategy().state_type, tensors, meta["strategy_scalars"]),
         hall_genomes=tensors["hall/genomes"], hall_ids=tensors["hall/ids"], hall_generations=tensors["hall/generations"],
         hall_mu=tensors["hall/mu"].numpy(), hall_sigma=tensors["hall/sigma"].numpy(),
         baseline_mu=tensors["baselines/mu"].numpy(), baseline_sigma=tensors["baselines/sigma"].numpy(),

@@ -64,3 +64,22 @@ def test_a_broken_member_of_either_role_loses_and_is_never_champion():
     assert metrics["solver/invalid"] == 1 and metrics["challenger/invalid"] == 1
     assert torch.isfinite(run.champion).all() and math.isfinite(metrics["champion/heldout_loss"])
     assert torch.isfinite(run.states["solver"].population).all()  # the GA bred no child of the broken solver
+
+
+def test_a_resumed_run_goes_on_bit_for_bit(tmp_path):
+    whole = Coevolution(small(seed=2))
+    expected = [whole.step() for _ in range(4)]
+    first = Coevolution(small(seed=2))
+    head = [first.step() for _ in range(2)]
+    first.save(tmp_path)
+    resumed = Coevolution.resume(small(seed=2), tmp_path)
+    assert resumed.generation == 2
+    assert head + [resumed.step() for _ in range(2)] == expected
+    for name in ("solver", "challenger"):
+        assert torch.equal(resumed.states[name].population, whole.states[name].population)
+    assert torch.equal(resumed.champion, whole.champion)
+    with pytest.raises(UserError, match="another seed"):
+        Coevolution.resume(small(seed=5), tmp_path)
+    (tmp_path / "gen_000002.safetensors").write_bytes(b"damaged")
+    with pytest.raises(UserError, match="no checkpoint .* can be resumed"):
+        Coevolution.resume(small(seed=2), tmp_path)

@@ -26,6 +26,23 @@ class Strategy(Protocol):
         """The next state, given ``fitness`` ``(P,)`` of ``ask``'s population; higher is better."""
 
 
+def pack_state(state: NamedTuple, prefix: str = "strategy/") -> tuple[dict[str, torch.Tensor], dict]:
+    """A strategy state for a checkpoint: its tensor fields as ``{prefix + name: tensor}``, and its
+    plain-number fields as ``{name: value}`` for the metadata."""
+    tensors, scalars = {}, {}
+    for name, value in state._asdict().items():
+        if isinstance(value, torch.Tensor):
+            tensors[prefix + name] = value
+        else:
+            scalars[name] = value
+    return tensors, scalars
+
+
+def unpack_state(state_type: type, tensors: dict[str, torch.Tensor], scalars: dict, prefix: str = "strategy/") -> NamedTuple:
+    """The state ``pack_state`` wrote."""
+    return state_type(**{name: tensors[prefix + name] if prefix + name in tensors else scalars[name] for name in state_type._fields})
+
+
 class SearchDistribution(Strategy, Protocol):
     """A strategy that samples around a center (PGPE's center, CMA-ES's mean).
 
