@@ -25,7 +25,7 @@ import sys
 import time
 
 import torch
-from results_io import save_figure, write_atomic  # scripts/results_io.py
+from results_io import provenance, save_figure, write_atomic  # scripts/results_io.py
 
 from eve_arena.arena import Arena
 from eve_arena.config import ArenaConfig
@@ -67,7 +67,7 @@ def markdown(report: dict) -> str:
         f"| {report['genome_params']:,}-parameter hypernet -> {report['target_params']:,}-weight net | {report['strategy']} {json.dumps(report['strategy_kwargs'])} | {report['population']} "
         f"| {mark} | **{100 * report['champion_test_accuracy']:.1f}%** | {100 * report['champion_validation_accuracy']:.1f}% | {report['generations']:,} | {report['wall_s'] / 60:.1f} min | {report['seconds_per_generation']:.3f} |",
         "",
-        f"Made by `{report['command']}` ({report['torch_threads']} torch threads, load average {report['load_average'][0]:.1f} at the end).",
+        f"Made by `{report['command']}` ({report['commit']}, {report['torch_threads']} torch threads, load average {report['load_average'][0]:.1f} at the end).",
         "",
     ])
 
@@ -103,7 +103,7 @@ if __name__ == "__main__":
     arena = Arena(config)
     arena.task().arrays("train")  # load the data before the clock starts
 
-    report = {"command": shlex.join(["python", "scripts/mnist_evolution.py", *sys.argv[1:]]), "strategy": config.strategy, "strategy_kwargs": config.strategy_kwargs, "population": config.population,
+    report = {"command": shlex.join(["python", "scripts/mnist_evolution.py", *sys.argv[1:]]), "commit": provenance().split(";")[0], "strategy": config.strategy, "strategy_kwargs": config.strategy_kwargs, "population": config.population,
               "genome_params": config.genome.genome_size, "target_params": config.genome.target_size, "batch_size": config.env_kwargs["batch_size"], "threads": config.threads, "mark_minutes": args.mark_minutes}
     curve, metrics, next_record, validation = [], {}, args.every, None
     started = time.perf_counter()

@@ -61,6 +61,6 @@ def test_mnist_evolution_script_smoke(tmp_path):
         f"{100 * report['champion_validation_accuracy']:.1f}%", "3", f"{report['wall_s'] / 60:.1f} min", f"{report['seconds_per_generation']:.3f}",
     ]
     assert report["command"] == shlex.join(["python", "scripts/mnist_evolution.py", *args])
-    assert any(line.startswith(f"Made by `{report['command']}` (") for line in lines)
+    assert any(line.startswith(f"Made by `{report['command']}` (commit ") for line in lines) and report["commit"].startswith("commit ")
 
     assert png_size(tmp_path / "mnist_evolution.png") == (450, 700)  # figsize (7, 4.5) at 100 dpi
