@@ -7,7 +7,8 @@ import pytest
 from pettingzoo.test import parallel_api_test
 
 from eve_arena.envs.plugins import check_contract
-from eve_arena.envs.toy_challenge import INVALID_CHALLENGE, ToyChallengeEnv
+from eve_arena.envs.challenge import INVALID_CHALLENGE
+from eve_arena.envs.toy_challenge import ToyChallengeEnv
 from eve_arena.errors import UserError
 
 
@@ -83,7 +84,7 @@ def test_out_of_bounds_choices_are_clipped_and_logged_and_nan_loses():
         ({"base_fraction": 1.0}, "base_fraction must be a number in"),
         ({"x_bound": float("nan")}, "x_bound must be a positive number"),
         ({"reach": -1.0}, "reach must be a positive number"),
-        ({"render_mode": "human"}, "has no renderer yet"),
+        ({"render_mode": "svg"}, "draws in render_mode 'human' or 'rgb_array'"),
     ],
 )
 def test_bad_arguments_are_one_line(kwargs, message):

@@ -20,8 +20,8 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # the banner would land in CLI output
 import pygame  # noqa: E402
 
-from eve_arena.envs.canvas import Canvas, load_fonts  # noqa: E402
-from eve_arena.envs.scoreboard import FAINT_INK, INK, agent_colours, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
+from eve_arena.envs.frame_renderer import FrameRenderer  # noqa: E402
+from eve_arena.envs.scoreboard import FAINT_INK, INK, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
 
 WIDTH, HEIGHT = 1080, 680
 BACKGROUND = (255, 255, 255)
@@ -44,33 +44,12 @@ RIGHT = (0, 140, 60)
 WRONG = (200, 30, 30)
 
 
-class MNISTRenderer:
+class MNISTRenderer(FrameRenderer):
     """Draws MNIST-arena frames; one per env, made on the env's first ``render()``."""
 
-    def __init__(self, agent_ids: list[str], render_mode: str, fps: int):
-        self._canvas = Canvas((WIDTH, HEIGHT), render_mode, fps)
-        self.render_mode = render_mode
-        self.colours = agent_colours(agent_ids)
-        self._fonts: dict[str, pygame.font.Font] = {}
-
-    # -- public API ------------------------------------------------------------------------
-    def draw(self, frame: dict) -> np.ndarray | None:
-        self._paint(frame)
-        return self._canvas.present(str(frame.get("title", "")))
-
-    def close(self) -> None:
-        self._canvas.close()
-
-    # -- drawing ---------------------------------------------------------------------------
-    def _font(self, kind: str) -> pygame.font.Font:
-        if not self._fonts:
-            self._fonts = load_fonts({"title": 28, "body": 21, "tick": 19, "truth": 30, "chip": 22}, bold=("chip", "truth"))
-        return self._fonts[kind]
-
-    def _colour(self, agent: str) -> tuple[int, int, int]:
-        if agent not in self.colours:  # an agent the env did not announce still gets a stable colour
-            self.colours[agent] = palette_colour(len(self.colours))
-        return self.colours[agent]
+    SIZE = (WIDTH, HEIGHT)
+    FONT_SIZES = {"title": 28, "body": 21, "tick": 19, "truth": 30, "chip": 22}
+    BOLD = ("chip", "truth")
 
     def _paint(self, frame: dict) -> None:
         surf = self._canvas.surface

@@ -41,7 +41,23 @@ base distribution. An action of the wrong shape raises ``ValueError`` naming the
 ### Arguments
 ``num_solvers`` (k >= 1), ``num_challengers`` (m >= 1), ``task`` ("linear" | "quadratic"),
 ``batch_size``, ``base_fraction`` (in (0, 1); the challengers' part holds at least one input
-each), ``max_steps``, ``noise``, ``x_bound``, ``reach``. No renderer yet.
+each), ``max_steps``, ``noise``, ``x_bound``, ``reach``, ``render_mode`` ("human" | "rgb_array" |
+None; any other is refused with a ``UserError``).
+
+### Rendering
+``render()`` draws the step just scored (``toy_challenge_render.py``): f(x) over
+``[-x_bound, x_bound]``; the batch's targets as dots and its inputs as a rug, coloured by share
+(base grey, each challenger its colour); each solver's answers as a thin line, the best solver
+on the batch bold; under the axis, each challenger's ``N(center, spread^2)`` that drew its share
+(with its regret, or "out" of reach) and, in outline, its choice for the next batch; and
+scoreboards of the solvers' and challengers' returns. ``"rgb_array"`` returns an ``(H, W, 3)``
+uint8 frame; ``"human"`` shows it in a window, also after every step. The env keeps what the
+picture needs in ``frame`` (a dict: ``x``, ``y`` and ``share`` of the scored batch, ``truth``,
+``choices`` that drew it and ``next_choices``, ``predictions``, ``infos``, ``returns``); keeping it
+changes no reward or observation.
+
+### Version History
+* v0: first release; rendering added without a change to the rules.
 """
 
 from __future__ import annotations
@@ -50,28 +66,15 @@ import math
 
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
 
+from eve_arena.envs.challenge import INVALID_CHALLENGE, ChallengeWorld, challenge_rewards
 from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_losses
 from eve_arena.errors import UserError
 from eve_arena.tasks import ToyTask
 
 MIN_SPREAD = 0.05
-INVALID_CHALLENGE = -1.0
-
-
-def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(rewards, within_reach)`` of m challengers from valid solvers' MSE: ``share_losses``
-    ``(k, m)`` on each challenger's share, ``base_losses`` ``(k,)`` on the base share."""
-    scale = float(base_losses.min()) + noise**2
-    best = share_losses.min(axis=0)
-    within = best <= reach * scale
-    regret = (np.median(share_losses, axis=0) - best) / (best + scale)
-    return np.where(within, regret, 0.0), within
-
-
-class ToyChallengeEnv(ParallelEnv):
-    metadata = {"name": "toy_challenge_v0", "render_modes": [], "is_parallelizable": True}
+class ToyChallengeEnv(ChallengeWorld):
+    metadata = {"name": "toy_challenge_v0", "render_modes": ["human", "rgb_array"], "render_fps": 4, "is_parallelizable": True}
 
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, task: str = "quadratic", batch_size: int = 64, max_steps: int = 4, noise: float = 0.1,
                  x_bound: float = 4.0, reach: float = 4.0, base_fraction: float = 0.5, render_mode: str | None = None):
@@ -88,17 +91,11 @@ class ToyChallengeEnv(ParallelEnv):
                 raise UserError(f"{arg} must be a positive number, got {value!r}")
         if x_bound <= MIN_SPREAD:
             raise UserError(f"x_bound must be above the least spread {MIN_SPREAD}, got {x_bound!r}")
-        if render_mode is not None:
-            raise UserError(f"{self.metadata['name']} has no renderer yet; render_mode must be None, got {render_mode!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise UserError(f"{self.metadata['name']} draws in render_mode {' or '.join(map(repr, self.metadata['render_modes']))}, or None for no drawing; got {render_mode!r}")
         self.task = ToyTask(task, noise)
         self.batch_size, self.max_steps, self.x_bound, self.reach = int(batch_size), int(max_steps), float(x_bound), float(reach)
-        self.render_mode = None
-        self.solvers = [f"solver_{i}" for i in range(num_solvers)]
-        self.challengers = [f"challenger_{j}" for j in range(num_challengers)]
-        self.roles = {"solver": list(self.solvers), "challenger": list(self.challengers)}
-        self.possible_agents = self.solvers + self.challengers
-        self.agents: list[str] = []
-        self._rng = np.random.default_rng()
+        self._seat(num_solvers, num_challengers, render_mode)
         # Share j + 1 belongs to challenger j; share 0 is the base share.
         self._share_of = np.concatenate([np.zeros(base, int), np.repeat(np.arange(1, num_challengers + 1), np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int)))])
         inputs = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
@@ -107,21 +104,17 @@ class ToyChallengeEnv(ParallelEnv):
         self._challenger_observation = spaces.Box(0.0, np.inf, (3,), np.float32)
         self._challenger_action = spaces.Box(np.array([-x_bound, math.log(MIN_SPREAD)], np.float32), np.array([x_bound, math.log(x_bound)], np.float32), dtype=np.float32)
 
-    def observation_space(self, agent: str) -> spaces.Space:
-        return self._solver_observation if agent.startswith("solver") else self._challenger_observation
-
-    def action_space(self, agent: str) -> spaces.Box:
-        return self._solver_action if agent.startswith("solver") else self._challenger_action
-
     def reset(self, seed: int | None = None, options: dict | None = None):
-        if seed is not None:
-            self._rng = np.random.default_rng(seed)
-        self.agents = list(self.possible_agents)
-        self._step = 0
-        self._choices = np.full((len(self.challengers), 2), np.nan)  # no challenger has chosen yet: base draws
+        self._begin_episode(seed)
         self._x, self._y = self._draw(self._choices)
         self._prev_x, self._prev_y = np.zeros_like(self._x), self.task.no_feedback(self.batch_size)
         self._challenger_view = np.zeros(3, np.float32)
+        grid = np.linspace(-self.x_bound, self.x_bound, 201)
+        self.frame = {
+            "title": f"{self.task.name}, challenged", "step": 0, "max_steps": self.max_steps, "x_bound": self.x_bound, "truth": (grid, self.task.truth(grid)),
+            "solvers": list(self.solvers), "challengers": list(self.challengers), "share": self._share_of, "x": self._x, "y": None,
+            "choices": self._choices, "next_choices": None, "predictions": {}, "infos": {}, "returns": {a: 0.0 for a in self.possible_agents},
+        }
         return self._observations(), {a: {} for a in self.agents}
 
     def _draw(self, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,28 +163,21 @@ class ToyChallengeEnv(ParallelEnv):
                 next_choices[j] = clipped
             rewards[agent] = INVALID_CHALLENGE if broken else float(paid[j])
             infos[agent] = {"regret": float(paid[j]), "within_reach": bool(within[j]), "clipped": bool(not broken and (clipped != raw).any()), "invalid": broken,
-                            "center": float(clipped[0]) if not broken else float("nan"), "spread": math.exp(float(clipped[1])) if not broken else float("nan")}
+                            "center": float(clipped[0]) if not broken else float("nan"), "distance": abs(float(clipped[0])) if not broken else float("nan"), "spread": math.exp(float(clipped[1])) if not broken else float("nan")}
 
         self._step += 1
         truncated = self._step >= self.max_steps
         if per_share is not None:
             base = per_share[:, 0]
             self._challenger_view = np.array([self._step / self.max_steps, math.log10(1 + base.min()), math.log10(1 + float(np.median(base)))], np.float32)
-        self._prev_x, self._prev_y = self._x, self._y
-        self._choices = next_choices
-        self._x, self._y = self._draw(self._choices)
-        observations = self._observations()
-        terminations = {a: False for a in self.agents}
-        truncations = {a: truncated for a in self.agents}
-        if truncated:
-            self.agents = []
-        return observations, rewards, terminations, truncations, infos
+        returns = {a: self.frame["returns"].get(a, 0.0) + rewards[a] for a in self.possible_agents}
+        self.frame.update(step=self._step, x=self._x, y=self._y, choices=self._choices, next_choices=next_choices, predictions=dict(zip(self.solvers, preds)), infos=infos, returns=returns)
+        return self._end_step(next_choices, rewards, infos, truncated)
 
-    def render(self):
-        return None
+    def _make_renderer(self):
+        from eve_arena.envs.toy_challenge_render import ChallengeRenderer
 
-    def close(self):
-        pass
+        return ChallengeRenderer(self.possible_agents, self.render_mode, self.metadata["render_fps"])
 
 
 def parallel_env(**kwargs) -> ToyChallengeEnv:

@@ -1,0 +1,89 @@
+"""What the two-role worlds (``toy_challenge``, ``mnist_challenge``) share: the challengers'
+reward, drawing on demand, and the end of a step."""
+
+from __future__ import annotations
+
+import numpy as np
+from pettingzoo import ParallelEnv
+
+INVALID_CHALLENGE = -1.0
+"""A challenger's reward for a NaN or inf action: below any valid challenger's."""
+
+
+def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(rewards, within_reach)`` of m challengers from valid solvers' losses: ``share_losses``
+    ``(k, m)`` on each challenger's share, ``base_losses`` ``(k,)`` on the base share. The scale
+    is the best solver's base loss plus ``noise^2``; a share is within reach while its best
+    solver's loss is at most ``reach`` times the scale, and pays the regret
+    (median - best) / (best + scale) on it."""
+    scale = float(base_losses.min()) + noise**2
+    best = share_losses.min(axis=0)
+    within = best <= reach * scale
+    regret = (np.median(share_losses, axis=0) - best) / (best + scale)
+    return np.where(within, regret, 0.0), within
+
+
+class ChallengeWorld(ParallelEnv):
+    """Solvers and challengers in one world. Subclasses keep the batch in ``_x``, ``_y`` (and the
+    one before in ``_prev_x``, ``_prev_y``), draw one from the challengers' choices in
+    ``_draw(choices)``, keep ``frame`` (what the picture needs), and name their renderer in
+    ``_make_renderer``, which loads pygame only when drawing."""
+
+    _renderer = None
+
+    def _seat(self, num_solvers: int, num_challengers: int, render_mode: str | None) -> None:
+        """The agents of both roles (``roles`` maps each role to its agents), and no drawing yet."""
+        self.render_mode = render_mode
+        self._renderer = None
+        self.frame: dict = {}
+        self.solvers = [f"solver_{i}" for i in range(num_solvers)]
+        self.challengers = [f"challenger_{j}" for j in range(num_challengers)]
+        self.roles = {"solver": list(self.solvers), "challenger": list(self.challengers)}
+        self.possible_agents = self.solvers + self.challengers
+        self.agents: list[str] = []
+        self._rng = np.random.default_rng()
+
+    def observation_space(self, agent: str):
+        return self._solver_observation if agent.startswith("solver") else self._challenger_observation
+
+    def action_space(self, agent: str):
+        return self._solver_action if agent.startswith("solver") else self._challenger_action
+
+    def _begin_episode(self, seed: int | None) -> None:
+        """Every agent in, step 0, the generator reseeded when given a seed, and no challenger's
+        choice yet (NaN rows: the first batch is all base draws)."""
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        self._step = 0
+        self._choices = np.full((len(self.challengers), self._challenger_action.shape[0]), np.nan)
+
+    def _make_renderer(self):
+        raise NotImplementedError
+
+    def render(self):
+        if self.render_mode is None:
+            return None
+        if self._renderer is None:
+            self._renderer = self._make_renderer()
+        return self._renderer.draw(self.frame)
+
+    def close(self):
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def _end_step(self, next_choices: np.ndarray, rewards: dict, infos: dict, truncated: bool):
+        """The next batch, drawn as the challengers just chose, and the step's five dicts; draws in
+        human mode; the episode ends with truncation."""
+        self._prev_x, self._prev_y = self._x, self._y
+        self._choices = next_choices
+        self._x, self._y = self._draw(self._choices)
+        observations = self._observations()
+        if self.render_mode == "human":
+            self.render()
+        terminations = {a: False for a in self.agents}
+        truncations = {a: truncated for a in self.agents}
+        if truncated:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
