@@ -1,27 +1,33 @@
-"""Two populations that evolve against each other: solvers, and challengers that choose what the solvers face.
+"""Populations that evolve against each other: one per role of a world with roles.
 
     from eve_arena.coevolution import Coevolution, CoevolutionConfig
-    run = Coevolution(CoevolutionConfig(generations=100))
+    run = Coevolution(CoevolutionConfig())          # solvers and challengers, the two-role toy world
     for _ in range(100):
         metrics = run.step()
 
-Each generation both strategies propose their populations, and every solver and every
-challenger play ``rounds`` matches of the two-role toy world (``envs.toy_challenge``) together:
-the challengers choose where the solvers' inputs are drawn and are paid regret within reach;
-the solvers are scored against each other on what they were given. Each role is rated on its
-own (OpenSkill, fresh each generation, as the arena rates its population), its ratings' ordinal
-is its fitness, and its strategy breeds from it. A member whose action held NaN or inf is never
-selected. The solvers' champion is the best rated, and is scored on the toy task's held-out
-quadrature and on a wider one (``WideToyTask``): what the challengers taught, beside what the
-fixed distribution asks.
+A world with roles (``roles.py``: solvers and challengers in ``toy_challenge``, predators and
+prey in MPE's ``simple_tag``) gets a population per role, each with its own genome, strategy,
+ratings, hall of fame and ladder. Each generation every strategy proposes its population; each
+role's players are its population and its hall of fame; and ``rounds`` times the players of
+every role are shuffled and dealt into matches, each match filling the world's seats of every
+role, until every player has played (a role with fewer players than another plays some twice).
+Each role is rated on its own (OpenSkill, fresh each generation, as the arena rates its
+population), its ratings' ordinal is its fitness, and its strategy breeds from it. A member whose
+action held NaN or inf is never selected. A role's champion is its best rated member; it joins
+the role's hall of fame, whose members play on in the other roles' matches, so a population
+keeps meeting the strategies that beat it before (Rosin and Belew's hall of fame).
 
+Every ``ladder_every`` generations each role's champion is rated on that role's ladder
+(``role_ladder.py``); in the two-role toy world the solvers' champion is also scored on held-out
+data of the original and a wider distribution (``challenge_heldout.py``) every generation.
 ``save`` writes a checkpoint and ``Coevolution.resume`` goes on from the newest good one, bit
-for bit. Not here yet (issue 17): a hall of fame and ladder per role, and the command line;
-``Arena`` still runs one population.
+for bit. ``coevolve_run.py`` is the run directory around it (``eve-arena coevolve``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,38 +35,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from eve_arena import checkpoint, ratings
+from eve_arena import checkpoint, ladder, ratings, role_ladder
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.arena import generation_rngs
+from eve_arena.challenge_heldout import MNIST_CHALLENGE, TOY_CHALLENGE, champion_scores, scored_role
 from eve_arena.config import ArenaConfig
-from eve_arena.envs.toy_challenge import ToyChallengeEnv
+from eve_arena.envs import ENV_DEFAULTS, make_env
+from eve_arena.envs.world import shape_of
 from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec
-from eve_arena.match import play_match
+from eve_arena.match import numeric, play_match
+from eve_arena.roles import check_role_spaces, seat_blocks, world_roles
 from eve_arena.strategies.base import pack_state, unpack_state
-from eve_arena.tasks import ToyTask
-from eve_arena.train import heldout_scores
-
-
-@dataclass(frozen=True)
-class WideToyTask(ToyTask):
-    """The toy task with inputs spread ``spread`` times as wide, x ~ N(0, spread^2) within
-    ``[-bound, bound]`` (the challengers' bounds): held-out data from a wider distribution than
-    training uses."""
-
-    spread: float = 2.0
-    bound: float = 4.0
-
-    @property
-    def name(self) -> str:
-        return f"toy {self.kind}, x spread {self.spread:g}x"
-
-    def support(self) -> tuple[float, float]:
-        return -self.bound, self.bound
-
-    def density(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(-0.5 * (x / self.spread) ** 2)
 
 
 @dataclass(frozen=True)
@@ -75,136 +62,305 @@ class Role:
     def make_strategy(self):
         return ArenaConfig(strategy=self.strategy, strategy_kwargs=self.strategy_kwargs).make_strategy()
 
+    def to_dict(self) -> dict:
+        return {"genome": self.genome.to_dict(), "population": self.population, "strategy": self.strategy, "strategy_kwargs": dict(self.strategy_kwargs)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Role:
+        return cls(GenomeSpec.from_dict(data["genome"]), data["population"], data.get("strategy", "ga"), data.get("strategy_kwargs", {}))
+
 
 SOLVER = Role(ArenaConfig().genome, 64)
 """The default toy tournament's genome, population and strategy."""
 CHALLENGER = Role(GenomeSpec(target=(3, 8, 2)), 16)
 """A small net from the challenger's view (3 numbers) to its choice (center, log spread)."""
+TOY_ROLES = {"solver": SOLVER, "challenger": CHALLENGER}
+TOY_WORLD_KWARGS = {"task": "quadratic", "batch_size": 256, "max_steps": 4, "num_solvers": 16, "num_challengers": 4}
+"""Matches of 16 solvers and 4 challengers: 5 a round for 64 solvers and 4 hall members."""
+MNIST_ROLES = {
+    "solver": Role(GenomeSpec(**{**GenomeSpec().to_dict(), "encoding": "fourier", **ENV_DEFAULTS["eve_arena/mnist-v0"]["genome"]}), 64, "pgpe", ENV_DEFAULTS["eve_arena/mnist-v0"]["strategy_kwargs"]),
+    "challenger": Role(GenomeSpec(target=(24, 16, 14)), 16),
+}
+"""The MNIST tournament's solvers (its genome and PGPE settings); challengers from their 24-number
+view (progress, losses, per-digit errors) to their 14-number choice (digit mix, turn, shift, noise)."""
+MNIST_WORLD_KWARGS = {"batch_size": 256, "max_steps": 2, "num_solvers": 16, "num_challengers": 4}
+"""Two steps: the challengers' choices shape the second batch (the first is drawn before any choice)."""
+WORLD_DEFAULTS = {TOY_CHALLENGE: (TOY_ROLES, TOY_WORLD_KWARGS), MNIST_CHALLENGE: (MNIST_ROLES, MNIST_WORLD_KWARGS)}
+DEFAULT_POPULATION = 32
+"""A role's population in a world without settings of its own."""
 
 
 @dataclass(frozen=True)
 class CoevolutionConfig:
-    solver: Role = SOLVER
-    challenger: Role = CHALLENGER
-    env_kwargs: dict = field(default_factory=lambda: {"task": "quadratic", "batch_size": 256, "max_steps": 4})
-    """Arguments of ``ToyChallengeEnv`` besides its seats (the toy tournament's batch and steps)."""
+    world: str = TOY_CHALLENGE
+    """A world with roles: a registered id or ``module:Name`` (``envs.make_env``)."""
+    roles: dict = field(default_factory=lambda: dict(TOY_ROLES))
+    """``{role: Role}``, one entry for each of the world's roles."""
+    env_kwargs: dict = field(default_factory=lambda: dict(TOY_WORLD_KWARGS))
+    """The world's constructor arguments, which fix its seats per role."""
+    generations: int = 300
     rounds: int = 1
-    """Matches each member plays a generation, every solver and challenger in each."""
+    """Times each player is dealt into a match a generation (at least)."""
+    hall_of_fame: int = 4
+    """Past champions kept per role, playing beside the population; 0: none."""
+    ladder_every: int = 10
+    """Generations between ladder evaluations of every role's champion; 0: none."""
+    ladder_episodes: int = 2
+    anchor_every: int = 50
+    anchor_window: int = 4
+    pairing: dict = field(default_factory=dict)
+    """``{role: "split" | "paired"}`` for the ladder (``role_ladder.py``); unnamed roles: auto."""
+    checkpoint_every: int = 25
     seed: int = 0
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.rounds, int) or isinstance(self.rounds, bool) or self.rounds < 1:
-            raise UserError(f"rounds must be a positive integer, got {self.rounds!r}")
-        for name, role in (("solver", self.solver), ("challenger", self.challenger)):
-            if not isinstance(role.population, int) or role.population < 1:
-                raise UserError(f"the {name} population must be a positive integer, got {role.population!r}")
+        for name in ("generations", "rounds", "ladder_episodes", "checkpoint_every"):
+            _positive_int(name, getattr(self, name))
+        for name in ("hall_of_fame", "ladder_every", "anchor_every", "anchor_window", "seed"):
+            _positive_int(name, getattr(self, name), zero=True)
+        if not isinstance(self.roles, dict) or not all(isinstance(r, Role) for r in self.roles.values()):
+            raise UserError("roles must map each role's name to a Role (genome, population, strategy)")
         env = self.make_env()
-        for name, role in (("solver", self.solver), ("challenger", self.challenger)):
-            agent = env.roles[name][0]
-            inputs, outputs = _widths(env, agent)
+        roles = world_roles(env)
+        if len(roles) < 2:
+            raise UserError(f"{self.world} has one role ({', '.join(roles)}): co-evolution needs a world with roles; a tournament evolves one population (eve-arena tournament --env {self.world})")
+        if set(roles) != set(self.roles):
+            raise UserError(f"{self.world} has the roles {', '.join(roles)}; give one population for each (got {', '.join(self.roles) or 'none'})")
+        check_role_spaces(env, roles, self.world)
+        for name, members in roles.items():
+            role = self.roles[name]
+            _positive_int(f"the {name} population", role.population)
+            if len(members) > role.population + self.hall_of_fame:
+                raise UserError(f"a match of {self.world} seats {len(members)} {name} agents, more than the {role.population + self.hall_of_fame} {name} players (population and hall of fame); raise the {name} population")
+            inputs, outputs = role_widths(env, members[0])
             if (role.genome.target[0], role.genome.target[-1]) != (inputs, outputs):
                 raise UserError(f"a {name}'s net must take {inputs} inputs and give {outputs} outputs in this world; its genome's target is {role.genome.target}")
+            try:  # the strategy's own checks of its settings against this population, before any work
+                role.make_strategy().init(torch.zeros(role.population, role.genome.genome_size))
+            except UserError as exc:
+                raise UserError(f"the {name} strategy: {exc}") from None
+        for name, choice in self.pairing.items():
+            if name not in roles or choice not in role_ladder.PAIRINGS:
+                raise UserError(f"pairing must map roles of {self.world} ({', '.join(roles)}) to one of {', '.join(role_ladder.PAIRINGS)}; got {name!r}: {choice!r}")
+        if hasattr(env, "close"):
+            env.close()
 
-    def make_env(self) -> ToyChallengeEnv:
-        return ToyChallengeEnv(num_solvers=self.solver.population, num_challengers=self.challenger.population, **self.env_kwargs)
+    @classmethod
+    def for_world(cls, world: str = TOY_CHALLENGE, env_kwargs: dict | None = None, populations: dict | None = None, hidden: dict | None = None, strategies: dict | None = None, **overrides) -> CoevolutionConfig:
+        """The settings that suit ``world``, then the given ones. Our challenge worlds: the
+        tournament's solvers of that task and 16 small challengers. Any other world: a population
+        of ``DEFAULT_POPULATION`` per role whose net's ends fit that role's spaces. ``populations``,
+        ``hidden`` (hidden widths) and ``strategies`` are ``{role: value}``; a role the world
+        does not have is refused."""
+        own_roles, own_kwargs = WORLD_DEFAULTS.get(world, ({}, {}))
+        env_kwargs = {**own_kwargs, **(env_kwargs or {})}
+        env = make_env(world, **env_kwargs)
+        roles = world_roles(env)
+        for what, given in (("populations", populations), ("hidden", hidden), ("strategies", strategies)):
+            unknown = set(given or {}) - set(roles)
+            if unknown:
+                raise UserError(f"{what} names {', '.join(sorted(unknown))}, not a role of {world} (its roles: {', '.join(roles)})")
+        made = {}
+        for name, members in roles.items():
+            base = own_roles.get(name, Role(ArenaConfig().genome, DEFAULT_POPULATION))
+            inputs, outputs = role_widths(env, members[0])
+            widths = tuple((hidden or {}).get(name, base.genome.target[1:-1]))
+            genome = dataclasses.replace(base.genome, target=(inputs, *widths, outputs))
+            strategy = (strategies or {}).get(name, base.strategy)
+            made[name] = Role(genome, (populations or {}).get(name, base.population), strategy, base.strategy_kwargs if strategy == base.strategy else {})
+        if hasattr(env, "close"):
+            env.close()
+        return cls(world=world, roles=made, env_kwargs=env_kwargs, **overrides)
+
+    def make_env(self, **extra):
+        return make_env(self.world, **self.env_kwargs, **extra)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["roles"] = {name: role.to_dict() for name, role in self.roles.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CoevolutionConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known - {"provenance"}
+        if unknown:
+            raise UserError(f"unknown co-evolution settings {sorted(unknown)}; known: {sorted(known)}")
+        data = {k: v for k, v in data.items() if k in known}
+        if "roles" in data:
+            data["roles"] = {name: Role.from_dict(role) for name, role in data["roles"].items()}
+        return cls(**data)
 
 
-def _widths(env, agent: str) -> tuple[int, int]:
-    """A solver reads rows of one input and answers each; a challenger reads its whole view."""
-    if agent in env.roles["solver"]:
-        return 1, 1
-    return int(np.prod(env.observation_space(agent).shape)), int(np.prod(env.action_space(agent).shape))
+def _positive_int(name: str, value, zero: bool = False) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < (0 if zero else 1):
+        raise UserError(f"{name} must be a {'non-negative' if zero else 'positive'} integer, got {value!r}")
+
+
+def role_widths(env, agent: str) -> tuple[int, int]:
+    """The inputs and outputs of a net driving ``agent`` (``world.shape_of``'s layouts)."""
+    in_width, out_width, _ = shape_of(env, agent=agent)
+    return in_width, out_width
 
 
 class Coevolution:
-    """Solvers and challengers, each with its own strategy state and ratings."""
+    """One population per role, each with its strategy state, hall of fame and ladder."""
 
     def __init__(self, config: CoevolutionConfig):
         self.config = config
         self.env = config.make_env()
+        self.roles = world_roles(self.env)
+        self.blocks = seat_blocks(self.env, self.roles)
+        agents = list(self.env.possible_agents)
+        self.seats = {role: np.array([agents.index(a) for a in members]) for role, members in self.roles.items()}
+        self.specs = {role: config.roles[role].genome for role in self.roles}
         generator = torch.Generator().manual_seed(config.seed)
-        self.strategies = {name: getattr(config, name).make_strategy() for name in ("solver", "challenger")}
-        founders = {name: fresh_genomes(getattr(config, name).genome, getattr(config, name).population, generator) for name in self.strategies}
-        self.states = {name: self.strategies[name].init(founders[name]) for name in self.strategies}
+        self.strategies = {role: config.roles[role].make_strategy() for role in self.roles}
+        founders = {role: fresh_genomes(self.specs[role], config.roles[role].population, generator) for role in self.roles}
+        self.states = {role: self.strategies[role].init(founders[role]) for role in self.roles}
+        self.champions = {role: founders[role][0].clone() for role in self.roles}  # until a generation has been rated
+        self.halls = {role: torch.empty(0, self.specs[role].genome_size) for role in self.roles}
+        self.info_keys = _info_keys(self.env, self.roles)
+        self.ladders = {role: ladder.LadderState.empty(self.specs[role].genome_size) for role in self.roles}
         self.generation = 0
-        self.champion = founders["solver"][0].clone()  # until a generation has been rated
-        self.task = ToyTask(config.env_kwargs.get("task", "quadratic"), config.env_kwargs.get("noise", 0.1))
-        self.wide = WideToyTask(self.task.kind, self.task.noise, bound=self.env.x_bound)
+
+    @property
+    def champion(self) -> torch.Tensor:
+        """The scored role's champion (the solvers', in a challenge world), else the first role's."""
+        return self.champions[scored_role(self.config.world) or next(iter(self.roles))]
 
     def step(self) -> dict:
-        """One generation: ask both, play, rate each role, pick the solvers' champion, tell both."""
-        cfg, env = self.config, self.env
+        """One generation: ask every role, play, rate each role, pick champions, tell every strategy."""
+        cfg = self.config
         rng, generator = generation_rngs(cfg.seed, self.generation)
-        asked = {name: self.strategies[name].ask(self.states[name])[0] for name in self.strategies}
-        k, m = len(asked["solver"]), len(asked["challenger"])
-        fresh = {name: ratings.fresh(len(asked[name])) for name in asked}
-        mu, sigma = {name: f[0] for name, f in fresh.items()}, {name: f[1] for name, f in fresh.items()}
-        invalid = {name: np.zeros(len(asked[name]), np.int64) for name in asked}
-        infos: dict[str, list] = {}
-        for _ in range(cfg.rounds):
-            roster = [GenomeTeam(getattr(cfg, name).genome, asked[name], name, cfg.device) for name in ("solver", "challenger")]
-            result = play_match(env, roster, seed=int(rng.integers(2**31)))
-            for name, seats in (("solver", slice(0, k)), ("challenger", slice(k, k + m))):
-                mu[name], sigma[name] = ratings.rate_match(mu[name], sigma[name], np.arange(len(asked[name])), result.returns[seats])
-                invalid[name] += result.invalid_steps[seats]
-            for key, values in result.info_means.items():
-                infos.setdefault(key, []).append(values)
-        fitness = {name: np.where(invalid[name] > 0, -np.inf, ratings.ordinal(mu[name], sigma[name])) for name in asked}
-        best = int(np.argmax(fitness["solver"]))
-        if np.isfinite(fitness["solver"][best]):
-            self.champion = asked["solver"][best].clone()
-        for name in self.strategies:
-            self.states[name] = self.strategies[name].tell(self.states[name], torch.from_numpy(fitness[name]), generator)
-        metrics = {"generation": self.generation, **self._champion_scores(), **self._choices(infos, k, m),
-                   "solver/invalid": int((invalid["solver"] > 0).sum()), "challenger/invalid": int((invalid["challenger"] > 0).sum())}
+        asked = {role: self.strategies[role].ask(self.states[role])[0] for role in self.roles}
+        players = {role: torch.cat([asked[role], self.halls[role]]) for role in self.roles}
+        mu, sigma, invalid, infos = self._play(players, rng)
+        fitness = {role: np.where(invalid[role] > 0, -np.inf, ratings.ordinal(mu[role], sigma[role]))[: len(asked[role])] for role in self.roles}
+        metrics: dict = {"generation": self.generation}
+        for role in self.roles:
+            best = int(np.argmax(fitness[role]))
+            if np.isfinite(fitness[role][best]):
+                self.champions[role] = asked[role][best].clone()
+                if cfg.hall_of_fame:
+                    self.halls[role] = torch.cat([self.halls[role], self.champions[role][None]])[-cfg.hall_of_fame :]
+            metrics[f"{role}/invalid"] = int((invalid[role][: len(asked[role])] > 0).sum())
+            metrics.update(_info_medians(role, infos.get(role, {})))
+        for role in self.roles:
+            self.states[role] = self.strategies[role].tell(self.states[role], torch.from_numpy(fitness[role]), generator)
+        metrics.update({f"champion/{k}": v for k, v in champion_scores(cfg.world, cfg.env_kwargs, self.specs[scored_role(cfg.world) or next(iter(self.roles))], self.champion, cfg.device).items()})
+        if cfg.ladder_every and self.generation % cfg.ladder_every == 0:
+            metrics.update(self._climb_ladders())
         self.generation += 1
         return metrics
 
+    def _play(self, players: dict, rng: np.random.Generator) -> tuple[dict, dict, dict, dict]:
+        """Every role's players dealt into matches, ``rounds`` times: their ratings, invalid
+        steps, and each numeric info's mean per player over the matches it played."""
+        cfg = self.config
+        mu, sigma = {}, {}
+        for role in self.roles:
+            mu[role], sigma[role] = ratings.fresh(len(players[role]))
+        invalid = {role: np.zeros(len(players[role]), np.int64) for role in self.roles}
+        sums: dict[str, dict[str, np.ndarray]] = {role: {"return": np.zeros(len(players[role]))} for role in self.roles}
+        counts = {role: np.zeros(len(players[role])) for role in self.roles}
+        matches = max(math.ceil(len(players[role]) / len(self.seats[role])) for role in self.roles)
+        for _ in range(cfg.rounds):
+            order = {role: rng.permutation(len(players[role])) for role in self.roles}
+            for i in range(matches):
+                dealt = {role: order[role][(i * len(self.seats[role]) + np.arange(len(self.seats[role]))) % len(players[role])] for role in self.roles}
+                result = play_match(self.env, self.roster({role: players[role][dealt[role]] for role in self.roles}), seed=int(rng.integers(2**31)))
+                for role, members in dealt.items():
+                    seats = self.seats[role]
+                    mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], members, result.returns[seats])
+                    invalid[role][members] += result.invalid_steps[seats]
+                    counts[role][members] += 1
+                    sums[role]["return"][members] += result.returns[seats]
+                    for key in self.info_keys[role] & set(result.info_means):
+                        sums[role].setdefault(key, np.zeros(len(players[role])))[members] += result.info_means[key][seats]
+        infos = {role: {key: total / np.maximum(counts[role], 1) for key, total in sums[role].items()} for role in self.roles}
+        return mu, sigma, invalid, infos
+
+    def roster(self, genomes: dict[str, torch.Tensor]) -> list[GenomeTeam]:
+        """One team per run of a role's seats, taking that role's genomes in seat order."""
+        used = dict.fromkeys(genomes, 0)
+        teams = []
+        for role, length in self.blocks:
+            teams.append(GenomeTeam(self.specs[role], genomes[role][used[role] : used[role] + length], role, self.config.device))
+            used[role] += length
+        return teams
+
+    def _climb_ladders(self) -> dict:
+        """Each role's champion on its ladder, the other roles' seats held by their first anchors."""
+        cfg = self.config
+        metrics = {}
+        for role in self.roles:  # the first evaluation freezes every role's first anchor before any plays
+            if not self.ladders[role].names:
+                self.ladders[role], metrics[f"{role}/ladder_rating"] = role_ladder.climb(self.ladders[role], self.generation, self.champions[role], None, cfg.anchor_window, cfg.anchor_every)
+        for role in self.roles:
+            if f"{role}/ladder_rating" in metrics:
+                continue
+            fixed = {other: self.ladders[other].genomes[0] for other in self.roles if other != role}
+
+            def match(genomes: torch.Tensor, seed: int, role=role, fixed=fixed):
+                lineup = {other: genome[None].expand(len(self.seats[other]), -1) for other, genome in fixed.items()} | {role: genomes}
+                return play_match(self.env, self.roster(lineup), seed=seed)
+
+            pairing = role_ladder.pairing_for(cfg.pairing.get(role, "auto"), len(self.seats[role]))
+            play = lambda anchor, match=match, role=role, pairing=pairing: role_ladder.play_rung(match, role, self.seats[role], self.champions[role], anchor, pairing, cfg.ladder_episodes)  # noqa: E731
+            self.ladders[role], metrics[f"{role}/ladder_rating"] = role_ladder.climb(self.ladders[role], self.generation, self.champions[role], play, cfg.anchor_window, cfg.anchor_every)
+        return metrics
+
     def save(self, directory: Path, keep: int = 3) -> Path:
-        """A checkpoint of the run (``checkpoint.save``: safetensors, atomic, digested): both
-        strategies' states, the solvers' champion and the generation count."""
-        tensors, meta = {"champion": self.champion}, {"generation": self.generation, "seed": self.config.seed, "scalars": {}}
-        for name, state in self.states.items():
-            role_tensors, meta["scalars"][name] = pack_state(state, prefix=f"{name}/")
+        """A checkpoint of the run (``checkpoint.save``: safetensors, atomic, digested): every role's
+        strategy state, champion, hall of fame and ladder, and the generation count."""
+        tensors, meta = {}, {"generation": self.generation, "seed": self.config.seed, "scalars": {}, "ladders": {}, "genomes": {}}
+        for role, state in self.states.items():
+            role_tensors, meta["scalars"][role] = pack_state(state, prefix=f"{role}/")
             tensors.update(role_tensors)
-            meta[f"{name}_genome"] = getattr(self.config, name).genome.to_json()
+            tensors.update({f"{role}/champion": self.champions[role], f"{role}/hall": self.halls[role], f"{role}/ladder_genomes": self.ladders[role].genomes})
+            lad = self.ladders[role]
+            meta["ladders"][role] = {"names": lad.names, "mu": lad.mu.tolist(), "sigma": lad.sigma.tolist()}
+            meta["genomes"][role] = self.specs[role].to_json()
         return checkpoint.save(Path(directory), self.generation, tensors, meta, keep)
 
     @classmethod
     def resume(cls, config: CoevolutionConfig, directory: Path) -> Coevolution:
         """The run of ``config`` as its newest good checkpoint in ``directory`` left it: it goes on
         bit for bit as the uninterrupted run would."""
+        run = cls(config)
 
         def fits(tensors: dict, meta: dict) -> None:
-            for key, value in (("seed", config.seed), ("solver_genome", config.solver.genome.to_json()), ("challenger_genome", config.challenger.genome.to_json())):
-                if meta.get(key) != value:
-                    raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with another {key.replace('_', ' ')}")
+            if meta.get("seed") != config.seed:
+                raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with another seed")
+            if meta.get("genomes") != {role: spec.to_json() for role, spec in run.specs.items()}:
+                raise UserError(f"checkpoint of generation {meta.get('generation')} was written by a run with other roles or genomes")
 
         tensors, meta, _ = checkpoint.load_latest(Path(directory), fits=fits)
-        run = cls(config)
-        for name in run.states:
-            run.states[name] = unpack_state(type(run.states[name]), tensors, meta["scalars"][name], prefix=f"{name}/")
-        run.champion, run.generation = tensors["champion"], int(meta["generation"])
+        for role in run.roles:
+            run.states[role] = unpack_state(type(run.states[role]), tensors, meta["scalars"][role], prefix=f"{role}/")
+            run.champions[role], run.halls[role] = tensors[f"{role}/champion"], tensors[f"{role}/hall"]
+            lad = meta["ladders"][role]
+            run.ladders[role] = ladder.LadderState(list(lad["names"]), np.array(lad["mu"], np.float64), np.array(lad["sigma"], np.float64), tensors[f"{role}/ladder_genomes"])
+        run.generation = int(meta["generation"])
         return run
 
-    def _champion_scores(self) -> dict:
-        spec = self.config.solver.genome
-        scores = {}
-        for label, task in (("heldout", self.task), ("wide_heldout", self.wide)):
-            scores[f"champion/{label}_loss"] = float(heldout_scores(spec, self.champion[None], task, self.config.device)["loss"][0])
-        return scores
 
-    @staticmethod
-    def _choices(infos: dict, k: int, m: int) -> dict:
-        """The challengers' median choice and regret, and the solvers' median match MSE."""
-        with warnings.catch_warnings():  # a broken member's choice is NaN in every round: its mean stays NaN
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = {key: np.nanmean(np.stack(values), axis=0) for key, values in infos.items()}
-        out = {"solver/match_mse_median": float(np.nanmedian(mean["mse"][:k]))} if "mse" in mean else {}
-        if "center" in mean:
-            out["challenger/distance_median"] = float(np.nanmedian(np.abs(mean["center"][k : k + m])))  # how far out they ask
-        for key in ("spread", "regret"):
-            if key in mean:
-                out[f"challenger/{key}_median"] = float(np.nanmedian(mean[key][k : k + m]))
-        return out
+def _info_keys(env, roles: dict[str, list[str]]) -> dict[str, set[str]]:
+    """The numeric infos each role's agents report, from one step of zero actions: a key that one
+    role reports is no measure of another (the match sums it as 0 there)."""
+    env.reset(seed=0)
+    _, _, _, _, infos = env.step({agent: np.zeros(env.action_space(agent).shape, env.action_space(agent).dtype) for agent in env.agents})
+    return {role: {key for agent in members for key, value in infos.get(agent, {}).items() if numeric(value)} for role, members in roles.items()}
+
+
+def _info_medians(role: str, infos: dict[str, np.ndarray]) -> dict:
+    """The median over a role's players of each numeric info the world gave them."""
+    out = {}
+    with warnings.catch_warnings():  # a broken player's info is NaN in every match: its median skips it
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for key, values in infos.items():
+            if key != "invalid":
+                out[f"{role}/{key}_median"] = float(np.nanmedian(values))
+    return out

@@ -42,7 +42,8 @@ def one_run(reach: float | None, seed: int, generations: int, every: int) -> dic
     import torch
 
     from eve_arena.arena import Arena
-    from eve_arena.coevolution import Coevolution, CoevolutionConfig, WideToyTask
+    from eve_arena.challenge_heldout import WideToyTask
+    from eve_arena.coevolution import TOY_WORLD_KWARGS, Coevolution, CoevolutionConfig
     from eve_arena.config import ArenaConfig
     from eve_arena.tasks import ToyTask
     from eve_arena.train import heldout_scores
@@ -53,7 +54,7 @@ def one_run(reach: float | None, seed: int, generations: int, every: int) -> dic
         runner = Arena(base)
         step, champion = runner.step, lambda: runner.state.champion
     else:
-        runner = Coevolution(CoevolutionConfig(seed=seed, env_kwargs={"task": "quadratic", **base.env_kwargs, "reach": reach}))
+        runner = Coevolution(CoevolutionConfig(seed=seed, env_kwargs={**TOY_WORLD_KWARGS, **base.env_kwargs, "reach": reach}, ladder_every=0))
         step, champion = runner.step, lambda: runner.champion
     tasks = {"original": ToyTask("quadratic"), "wide": WideToyTask("quadratic")}
 

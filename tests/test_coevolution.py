@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from eve_arena.coevolution import CHALLENGER, Coevolution, CoevolutionConfig, Role, WideToyTask
+from eve_arena.challenge_heldout import WideToyTask
+from eve_arena.coevolution import CHALLENGER, Coevolution, CoevolutionConfig, Role
 from eve_arena.config import ArenaConfig
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
@@ -14,7 +15,8 @@ from eve_arena.tasks import ToyTask
 
 
 def small(**overrides):
-    fields = dict(solver=Role(ArenaConfig().genome, 8), challenger=Role(CHALLENGER.genome, 6), env_kwargs={"batch_size": 32, "max_steps": 2})
+    fields = dict(roles={"solver": Role(ArenaConfig().genome, 8), "challenger": Role(CHALLENGER.genome, 6)}, env_kwargs={"batch_size": 32, "max_steps": 2, "num_solvers": 4, "num_challengers": 2},
+                  hall_of_fame=2, ladder_every=1, anchor_every=2, ladder_episodes=1)
     return CoevolutionConfig(**(fields | overrides))
 
 
@@ -25,7 +27,8 @@ def test_both_roles_evolve_and_the_run_repeats_exactly():
     histories = [[run.step() for _ in range(3)] for run in runs]
     assert histories[0] == histories[1]  # same seed, same generations, bit for bit
     metrics = histories[0][-1]
-    assert {"champion/heldout_loss", "champion/wide_heldout_loss", "challenger/distance_median", "challenger/spread_median", "challenger/regret_median"} <= set(metrics)
+    assert {"champion/heldout_loss", "champion/wide_heldout_loss", "challenger/center_median", "challenger/spread_median", "challenger/regret_median", "solver/ladder_rating", "challenger/ladder_rating"} <= set(metrics)
+    assert not any(key.startswith("solver/") and "center" in key for key in metrics)  # a challenger's info is no solver measure
     assert all(math.isfinite(v) for v in metrics.values())
     assert 0 <= metrics["challenger/distance_median"] <= 4.0 and 0.05 <= metrics["challenger/spread_median"] <= 4.0  # choices squashed into the world's bounds
     assert not torch.equal(runs[0].states["solver"].population, first_solvers) and not torch.equal(runs[0].states["challenger"].population, first_challengers)
@@ -44,9 +47,13 @@ def test_the_wide_task_is_twice_as_spread_within_the_bounds():
     ("overrides", "message"),
     [
         ({"rounds": 0}, "rounds must be a positive integer"),
-        ({"challenger": Role(GenomeSpec(target=(2, 8, 2)), 4)}, r"a challenger's net must take 3 inputs and give 2 outputs in this world; its genome's target is \(2, 8, 2\)"),
-        ({"solver": Role(GenomeSpec(target=(1, 5, 2)), 8)}, "a solver's net must take 1 inputs and give 1 outputs"),
-        ({"challenger": Role(CHALLENGER.genome, 0)}, "the challenger population must be a positive integer"),
+        ({"roles": {"solver": Role(ArenaConfig().genome, 8), "challenger": Role(GenomeSpec(target=(2, 8, 2)), 4)}}, r"a challenger's net must take 3 inputs and give 2 outputs in this world; its genome's target is \(2, 8, 2\)"),
+        ({"roles": {"solver": Role(GenomeSpec(target=(1, 5, 2)), 8), "challenger": CHALLENGER}}, "a solver's net must take 1 inputs and give 1 outputs"),
+        ({"roles": {"solver": Role(ArenaConfig().genome, 8), "challenger": Role(CHALLENGER.genome, 0)}}, "the challenger population must be a positive integer"),
+        ({"roles": {"solver": Role(ArenaConfig().genome, 8)}}, "has the roles solver, challenger; give one population for each"),
+        ({"roles": {"solver": Role(ArenaConfig().genome, 1), "challenger": CHALLENGER}, "hall_of_fame": 0}, "seats 4 solver agents, more than the 1 solver players"),
+        ({"world": "eve_arena/toy_quadratic-v0", "env_kwargs": {}}, r"has one role \(agent\): co-evolution needs a world with roles; a tournament evolves one population"),
+        ({"pairing": {"prey": "split"}}, "pairing must map roles of"),
     ],
 )
 def test_bad_settings_are_one_line(overrides, message):
@@ -62,7 +69,7 @@ def test_a_broken_member_of_either_role_loses_and_is_never_champion():
         run.states[role] = run.states[role]._replace(population=population)
     metrics = run.step()
     assert metrics["solver/invalid"] == 1 and metrics["challenger/invalid"] == 1
-    assert torch.isfinite(run.champion).all() and math.isfinite(metrics["champion/heldout_loss"])
+    assert all(torch.isfinite(c).all() for c in run.champions.values()) and math.isfinite(metrics["champion/heldout_loss"])
     assert torch.isfinite(run.states["solver"].population).all()  # the GA bred no child of the broken solver
 
 
@@ -77,7 +84,8 @@ def test_a_resumed_run_goes_on_bit_for_bit(tmp_path):
     assert head + [resumed.step() for _ in range(2)] == expected
     for name in ("solver", "challenger"):
         assert torch.equal(resumed.states[name].population, whole.states[name].population)
-    assert torch.equal(resumed.champion, whole.champion)
+        assert torch.equal(resumed.champions[name], whole.champions[name]) and torch.equal(resumed.halls[name], whole.halls[name])
+        assert resumed.ladders[name].names == whole.ladders[name].names
     with pytest.raises(UserError, match="another seed"):
         Coevolution.resume(small(seed=5), tmp_path)
     (tmp_path / "gen_000002.safetensors").write_bytes(b"damaged")

@@ -60,16 +60,23 @@ _OURS = {
 for _id in _OURS:
     ENV_DEFAULTS.setdefault(_id, _TOY_RUN)
 
-for _id, (_entry, _kwargs, _doc) in _OURS.items():
+# Worlds with roles, one population each: `eve-arena coevolve` runs them, never a tournament.
+WITH_ROLES = {
+    f"{NAMESPACE}/toy_challenge-v0": ("eve_arena.envs.toy_challenge:parallel_env", {}, "solvers answer the toy task where challengers choose the inputs (two roles)"),
+    f"{NAMESPACE}/mnist_challenge-v0": ("eve_arena.envs.mnist_challenge:parallel_env", {}, "solvers classify MNIST digits that challengers pick and transform (two roles)"),
+}
+
+for _id, (_entry, _kwargs, _doc) in (_OURS | WITH_ROLES).items():
     if _id not in pettingzoo.parallel_registry:
         pettingzoo.register("parallel", _id, entry_point=_entry, kwargs=_kwargs)
 
 DEFAULT_ENV = f"{NAMESPACE}/toy_quadratic-v0"
 
 
-def registered() -> dict[str, str]:
-    """Our environment ids and a one-line description of each."""
-    return {env_id: doc for env_id, (_, _, doc) in _OURS.items()}
+def registered(roles: bool = False) -> dict[str, str]:
+    """Our environment ids and a one-line description of each: the one-population worlds, or
+    with ``roles`` those with roles (``eve-arena coevolve``)."""
+    return {env_id: doc for env_id, (_, _, doc) in (WITH_ROLES if roles else _OURS).items()}
 
 
 # Where each constructor argument the arena passes comes from, for errors that name it.

@@ -137,7 +137,7 @@ def _check_one_role(env, agents: list, where: str) -> None:
             raise UserError(
                 f"{where}: its agents come in roles with different spaces ({first!r}: observation {env.observation_space(first)}, action {env.action_space(first)}; "
                 f"{agent!r}: observation {env.observation_space(agent)}, action {env.action_space(agent)}); a tournament evolves one population of genomes of one shape, "
-                "and a world with roles needs a population per role: eve_arena.coevolution runs the two-role toy world, and no other world with roles yet"
+                "and a world with roles needs a population per role: run it with `eve-arena coevolve --world ...` (eve_arena.coevolution)"
             )
 
 

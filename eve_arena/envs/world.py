@@ -71,11 +71,11 @@ def build(env_id: str, env_kwargs: dict, seats: int | None, fixed_seats: int | N
     return make_env(env_id, num_agents=seats, **env_kwargs, **extra)
 
 
-def shape_of(env, layout: str = "auto") -> tuple[int, int, int]:
-    """``(in_width, out_width, rows)`` a net needs to drive the world's first agent."""
+def shape_of(env, layout: str = "auto", agent: str | None = None) -> tuple[int, int, int]:
+    """``(in_width, out_width, rows)`` a net needs to drive ``agent`` (the world's first by default)."""
     if layout not in LAYOUTS:
         raise UserError(f"io layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-    agent = env.possible_agents[0]
+    agent = agent or env.possible_agents[0]
     inputs = input_space(env.observation_space(agent)).shape
     action = env.action_space(agent).shape
     if layout == "auto":
