@@ -1,6 +1,7 @@
 """The ``eve-arena`` command: parses, builds configs, and calls the library. Nothing else.
 
     eve-arena tournament --out runs/demo        # evolve on the default toy world
+    eve-arena coevolve --out runs/co            # a population per role: solvers and challengers
     eve-arena resume runs/demo                  # continue a stopped run from its checkpoint
     eve-arena render runs/demo --gif match.gif  # the champion against the hall of fame
     eve-arena adaptivity runs/demo              # drops and recoveries at each change of a changing world
@@ -87,6 +88,18 @@ SWEEP_EXAMPLES = """examples:
 
 Every other setting is tournament's; `--seed` is replaced by each of --seeds. Started again, a
 sweep finishes what is unfinished. The table is OUT/sweep.md (and sweep.json)."""
+
+
+COEVOLVE_EXAMPLES = """examples:
+  eve-arena coevolve --out runs/co                                       # solvers and challengers, the two-role toy world
+  eve-arena coevolve --out runs/tag --world mpe2.simple_tag_v3:parallel_env --env-arg continuous_actions=True --env-arg max_cycles=25
+  eve-arena coevolve --out runs/co --population solver=32 --hidden challenger=16,16 --generations 100
+  eve-arena resume runs/co                                               # continue a stopped run
+  eve-arena render runs/co --gif co.gif                                  # the champions at play
+
+A population per role of the world (its `roles`, else its agents' names less `_N`); ROLE=VALUE
+options set one role's. Writes OUT/metrics.jsonl, OUT/champion_<role>.safetensors and
+OUT/plots/progress.png (every role's ladder)."""
 
 
 TOURNAMENT_EXAMPLES = """examples:
@@ -186,6 +199,48 @@ def _run_arguments(t) -> None:
     evaluation.add_argument("--anchor-window", type=_non_negative_int, help="rate champions against the newest N frozen champions besides the fixed field (default 6)")
 
 
+def _role_value(convert, what: str):
+    """``ROLE=VALUE`` with VALUE read by ``convert``."""
+
+    def parse(text: str) -> tuple[str, object]:
+        role, sep, raw = text.partition("=")
+        if not sep or not role:
+            raise argparse.ArgumentTypeError(f"expected ROLE={what}, got {text!r}")
+        return role, convert(raw)
+
+    return parse
+
+
+def _coevolve_arguments(c) -> None:
+    from eve_arena.challenge_heldout import TOY_CHALLENGE
+
+    c.add_argument("--out", type=_directory, help="the run's directory (new or empty)")
+    c.add_argument("--world", default=TOY_CHALLENGE, help=f"a world with roles: a registered id or module:Name (default {TOY_CHALLENGE})")
+    c.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="NAME=VALUE", help="an argument of the world's constructor (repeatable)")
+    c.add_argument("--population", type=_role_value(_positive_int, "N"), action="append", default=[], metavar="ROLE=N", help="a role's population (repeatable; default: the world's, else 32)")
+    c.add_argument("--hidden", type=_role_value(_sizes, "W,W"), action="append", default=[], metavar="ROLE=W,W", help="a role's hidden widths; the net's ends fit the role's spaces")
+    c.add_argument("--strategy", type=_role_value(str, "NAME"), action="append", default=[], metavar="ROLE=NAME", help="a role's strategy: ga, es, pgpe, cmaes (default ga)")
+    c.add_argument("--pairing", type=_role_value(str, "split|paired"), action="append", default=[], metavar="ROLE=MODE", help="how a role's ladder seats contender and anchor (default: split with 2+ seats)")
+    for flag, kind, what in (
+        ("--generations", _positive_int, "generations (default 300)"), ("--rounds", _positive_int, "times each player is dealt into a match a generation (default 1)"),
+        ("--hall-of-fame", _non_negative_int, "past champions per role playing beside the population (default 4)"), ("--ladder-every", _non_negative_int, "generations between ladder ratings (default 10; 0: none)"),
+        ("--ladder-episodes", _positive_int, "episodes against each rung (default 2)"), ("--anchor-every", _non_negative_int, "generations between frozen anchors (default 50)"),
+        ("--checkpoint-every", _positive_int, "generations between checkpoints (default 25)"), ("--seed", _non_negative_int, "the run's seed (default 0)"),
+    ):
+        c.add_argument(flag, type=kind, help=what)
+    c.add_argument("--device", help="torch device (default cpu)")
+    c.add_argument("--print-config", action="store_true", help="print the settings, every default resolved, and run nothing")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def coevolution_config_from_args(args: argparse.Namespace):
+    """A CoevolutionConfig from the world's defaults, overridden by every option given."""
+    from eve_arena.coevolution import CoevolutionConfig
+
+    overrides = {field: getattr(args, field) for field in ("generations", "rounds", "hall_of_fame", "ladder_every", "ladder_episodes", "anchor_every", "checkpoint_every", "seed", "device") if getattr(args, field) is not None}
+    return CoevolutionConfig.for_world(args.world, dict(args.env_arg), populations=dict(args.population), hidden=dict(args.hidden), strategies=dict(args.strategy), pairing=dict(args.pairing), **overrides)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from eve_arena import __version__
 
@@ -199,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="several runs at once, one per seed, each in OUT/seed_S; one table at the end", epilog=SWEEP_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     w.add_argument("--seeds", type=_non_negative_int, nargs="+", required=True, metavar="SEED", help="the runs' seeds: one run each")
     _run_arguments(w)
+
+    c = sub.add_parser("coevolve", help="evolve a population per role of a world with roles (solvers and challengers, predators and prey)", epilog=COEVOLVE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _coevolve_arguments(c)
 
     r = sub.add_parser("resume", help="continue a run from its newest good checkpoint")
     r.add_argument("run_dir", type=Path, help="the run's directory (the --out of its tournament)")
@@ -330,6 +388,27 @@ def _sweep(args) -> None:
     print(f"files: {args.out}/{SWEEP_TABLE}, {args.out}/sweep.json, and a run directory per seed")
 
 
+def _coevolve(args) -> None:
+    from eve_arena.coevolve_run import run_coevolution, start
+
+    if args.out is None and not args.print_config:
+        raise UserError("--out is required: the directory the run is written to, e.g. --out runs/co (or --print-config to see the settings only)")
+    config = coevolution_config_from_args(args)
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return
+    start(config, args.out)
+    print(f"run directory: {args.out}  (resume with `eve-arena resume {args.out}`)")
+    _report_coevolution(run_coevolution(args.out, progress=not args.no_progress), args.out)
+
+
+def _report_coevolution(run, run_dir: Path) -> None:
+    from eve_arena.coevolve_run import champion_file, summary
+
+    print(f"done: {run.generation} generations; {summary(run_dir)}")
+    print(f"files: {run_dir}/metrics.jsonl, {', '.join(f'{run_dir}/{champion_file(role)}' for role in run.roles)}, {run_dir}/plots/progress.png")
+
+
 def _trackers(args) -> list:
     from eve_arena.trackers import TensorBoard
 
@@ -342,10 +421,16 @@ def _announce_imports(run_dir: Path) -> None:
     can run code; docs/plugins.md)."""
     import importlib.util
 
+    from eve_arena.coevolve_run import is_coevolution_run, load_config
     from eve_arena.config import ArenaConfig
 
-    config = ArenaConfig.load(run_dir / "config.json")
-    for name in (config.env, config.strategy, *config.baselines):
+    if is_coevolution_run(run_dir):
+        config = load_config(run_dir)
+        names = [config.world, *(role.strategy for role in config.roles.values())]
+    else:
+        config = ArenaConfig.load(run_dir / "config.json")
+        names = [config.env, config.strategy, *config.baselines]
+    for name in names:
         if ":" not in name:
             continue
         top = name.partition(":")[0].split(".")[0]
@@ -358,9 +443,15 @@ def _announce_imports(run_dir: Path) -> None:
 
 
 def _resume(args) -> None:
+    from eve_arena.coevolve_run import is_coevolution_run, run_coevolution
     from eve_arena.runs import run_arena
 
     _announce_imports(args.run_dir)
+    if is_coevolution_run(args.run_dir):
+        if args.tensorboard is not None or args.backend != "local":
+            raise UserError(f"{args.run_dir} is a co-evolution: it plays in this process and writes metrics.jsonl only; drop --tensorboard and --backend")
+        _report_coevolution(run_coevolution(args.run_dir, generations=args.generations, progress=not args.no_progress), args.run_dir)
+        return
     _report(run_arena(args.run_dir, generations=args.generations, progress=not args.no_progress, callbacks=_trackers(args), **_backend(args)), args.run_dir)
 
 
@@ -376,10 +467,16 @@ def _report(state, run_dir: Path) -> None:
 
 
 def _render(args) -> None:
-    from eve_arena.render import render_run
+    from eve_arena.coevolve_run import is_coevolution_run
+    from eve_arena.render import render_coevolution, render_run
 
     _announce_imports(args.run_dir)
-    written = render_run(args.run_dir, frames_dir=args.frames, gif=args.gif, episodes=args.episodes, seed=args.seed, opponents=args.opponents)
+    if is_coevolution_run(args.run_dir):
+        if args.opponents is not None:
+            raise UserError(f"{args.run_dir} is a co-evolution: every role's seats hold its champion and hall of fame; drop --opponents")
+        written = render_coevolution(args.run_dir, frames_dir=args.frames, gif=args.gif, episodes=args.episodes, seed=args.seed)
+    else:
+        written = render_run(args.run_dir, frames_dir=args.frames, gif=args.gif, episodes=args.episodes, seed=args.seed, opponents=args.opponents)
     for path in written[-1:]:
         print(f"wrote {len(written)} file(s), last: {path}")
 
@@ -414,7 +511,7 @@ def _data(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"tournament": _tournament, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs, "data": _data, "sweep": _sweep}[args.command]
+    command = {"tournament": _tournament, "coevolve": _coevolve, "resume": _resume, "render": _render, "adaptivity": _adaptivity, "envs": _envs, "data": _data, "sweep": _sweep}[args.command]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")

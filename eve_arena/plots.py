@@ -87,6 +87,46 @@ def plot_progress(rows: list[dict], path: Path, anchors: dict[str, float] | None
     return path
 
 
+def plot_coevolution(rows: list[dict], roles: list[str], path: Path) -> Path:
+    """A co-evolution's progress: every role's ladder rating in one panel (each against its own
+    role's frozen champions), each role's median return in the generation's matches in a second
+    (the arms race: one role's gain is often the other's loss), and, where the world scores a
+    role's champion on held-out data, those losses in a third."""
+    scored = sorted({k for r in rows for k in r if k.startswith("champion/") and k.endswith("_loss")})
+    fig, axes = plt.subplots(1, 3 if scored else 2, figsize=(16.5 if scored else 11, 4))
+    colors = dict(zip(roles, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    for role in roles:
+        gens, values = _series(rows, f"{role}/ladder_rating")
+        if len(gens):
+            axes[0].plot(gens, values, "o-", ms=3, color=colors[role], label=role)
+        gens, values = _series(rows, f"{role}/return_median")
+        if len(gens):
+            axes[1].plot(gens, values, color=colors[role], label=role)
+    for ax, ylabel, title in ((axes[0], "ladder rating (mu)", "each role's champion against its own frozen champions"), (axes[1], "median return a match", "the generation's matches")):
+        ax.set_xlabel("generation")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
+    if scored:
+        for key in scored:
+            gens, values = _series(rows, key)
+            if len(gens):
+                axes[2].plot(gens, values, label=key[len("champion/") :].replace("_loss", ""))
+        axes[2].set_yscale("log")
+        axes[2].set_xlabel("generation")
+        axes[2].set_ylabel("champion's held-out loss (log)")
+        axes[2].set_title("the scored role's champion on held-out data", fontsize=10)
+        axes[2].grid(alpha=0.3)
+        axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_replication(rows: list[dict], ax) -> None:
     for key, label, style in (("champion/rho", "champion rho", "-"), ("population/rho_median", "population median rho", "--")):
         gens, values = _series(rows, key)

@@ -145,6 +145,46 @@ def render_run(run_dir: Path, frames_dir: Path | None = None, gif: Path | None =
     return _write_frames(recorder.frames, frames_dir, gif, env.metadata.get("render_fps", 4))
 
 
+def render_coevolution(run_dir: Path, frames_dir: Path | None = None, gif: Path | None = None, episodes: int = 1, seed: int = 0) -> list[Path]:
+    """A co-evolution's champions at play: every role's seats held by its champion and then its
+    hall of fame in turn (the newest first), labelled with each role's ladder rating. Drawn as
+    ``render_run`` draws a tournament: the world's own frames, else the generic view."""
+    from eve_arena.coevolution import Coevolution
+    from eve_arena.coevolve_run import load_config
+
+    config = load_config(run_dir)
+    checkpoints = run_dir / "checkpoints"
+    if not any(checkpoints.glob("gen_*.safetensors")):
+        raise UserError(f"{run_dir} has no checkpoint yet: run or resume it for at least {config.checkpoint_every} generations first")
+    run = Coevolution.resume(config, checkpoints)
+    headless = frames_dir is not None or gif is not None
+    if headless:
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    mode = "rgb_array" if headless else "human"
+    probe = config.make_env()
+    env = config.make_env(render_mode=mode) if mode in probe.metadata.get("render_modes", ()) else probe
+    lineup, labels, ratings = {}, {}, {}
+    for role, members in run.roles.items():
+        hall = [g for g in reversed(list(run.halls[role])) if not torch.equal(g, run.champions[role])]
+        pool = [("champion", run.champions[role])] + [(f"hall {i + 1}", g) for i, g in enumerate(hall)]
+        dealt = [pool[i % len(pool)] for i in range(len(members))]
+        lineup[role] = torch.stack([g for _, g in dealt])
+        rating = run.ladders[role].mu[-1] if run.ladders[role].names else None
+        for agent, (name, _) in zip(members, dealt):
+            labels[agent], ratings[agent] = f"{role} {name}", (float(rating) if name == "champion" and rating is not None else None)
+    # Our worlds draw their own scoreboard; another's frame is shown beside ours; none: the generic view.
+    own = type(env).__module__.startswith("eve_arena.") if getattr(env, "render_mode", None) == mode else None
+    drawer = _Drawer(env, labels, ratings, mode, own)
+    recorder = _Recorder(env, drawer)
+    for episode in range(episodes):
+        play_match(recorder, run.roster(lineup), seed=seed + episode, options={"labels": labels, "ratings": ratings}, on_step=recorder.capture)
+    env.close()
+    drawer.close()
+    if not headless:
+        return []
+    return _write_frames(recorder.frames, frames_dir, gif, env.metadata.get("render_fps", 4))
+
+
 def _ladder_rating(arena, genome: torch.Tensor, state) -> float:
     _, record = arena.evaluate(genome, state.generation - 1, state.ladder)
     return record["metrics"]["ladder/rating"]

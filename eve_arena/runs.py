@@ -120,7 +120,7 @@ def read_metrics(run_dir: Path, name: str = METRICS_FILE, skipped: list[int] | N
     return rows
 
 
-def _truncate_rows(run_dir: Path, generation: int) -> None:
+def truncate_rows(run_dir: Path, generation: int) -> None:
     """Keeps every readable metric and evaluation line of the generations before ``generation``
     (the rest will be replayed), and says which lines it could not read and which generations
     before the checkpoint have no row."""
@@ -173,6 +173,16 @@ def _ranges(numbers: list[int]) -> str:
 
 def start_run(config: ArenaConfig, run_dir: Path) -> None:
     """Creates RUN_DIR for a new run: a new directory, or an empty one; never one with files in it."""
+    check_new_run_dir(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config.save(run_dir / CONFIG_FILE, provenance.collect())
+    except OSError as exc:
+        raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
+
+
+def check_new_run_dir(run_dir: Path) -> None:
+    """Refuses a RUN_DIR that holds a run, is a file, or is not empty, each in one line."""
     if not str(run_dir).strip():
         raise UserError("--out names no directory; give the run a directory of its own, e.g. --out runs/demo")
     if (run_dir / CONFIG_FILE).exists() or checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR):
@@ -181,11 +191,6 @@ def start_run(config: ArenaConfig, run_dir: Path) -> None:
         raise UserError(f"{run_dir} is a file; --out names the directory a run is written to")
     if run_dir.is_dir() and any(run_dir.iterdir()):
         raise UserError(f"{run_dir} is not empty, and a run is only written to a new or empty directory (nothing in it is touched); choose another --out")
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        config.save(run_dir / CONFIG_FILE, provenance.collect())
-    except OSError as exc:
-        raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
 
 
 def run(config: ArenaConfig, out: str | Path, *, callbacks: Sequence[Callable[[dict], object]] = (), progress: bool = True, **backend) -> ArenaState:
@@ -256,7 +261,7 @@ def _run_locked(run_dir: Path, generations: int | None, progress: bool, stop_aft
 def _generations(run_dir: Path, config: ArenaConfig, arena: Arena, generations: int | None, progress: bool, stop_after: int | None, callbacks: tuple) -> ArenaState:
     if generations is not None:  # recorded once the resumed run has been built, not before
         config.save(run_dir / CONFIG_FILE, read_provenance(run_dir / CONFIG_FILE))
-    _truncate_rows(run_dir, arena.state.generation)
+    truncate_rows(run_dir, arena.state.generation)
     total = config.generations
     bar = tqdm(total=total, initial=arena.state.generation, disable=not progress, unit="gen", dynamic_ncols=True)
     done_here = 0
