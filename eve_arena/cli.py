@@ -496,6 +496,8 @@ def _envs(args) -> None:
 
     for env_id, doc in registered().items():
         print(f"{env_id:34s} {doc}")
+    for env_id, doc in registered(roles=True).items():
+        print(f"{env_id:34s} {doc}; eve-arena coevolve --world {env_id}")
     for env_id, entry in register_from_entry_points().items():
         print(f"{env_id:34s} plug-in ({ENTRY_POINT_GROUP} entry point): {entry}")
 

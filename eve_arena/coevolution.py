@@ -239,6 +239,9 @@ class Coevolution:
         mu, sigma, invalid, infos = self._play(players, rng)
         fitness = {role: np.where(invalid[role] > 0, -np.inf, ratings.ordinal(mu[role], sigma[role]))[: len(asked[role])] for role in self.roles}
         metrics: dict = {"generation": self.generation}
+        phase = getattr(getattr(self.env, "unwrapped", self.env), "phase", None)
+        if isinstance(phase, (int, float)):  # a changing world: `eve-arena adaptivity` reports on any role's metric
+            metrics["env/phase"] = float(phase)
         for role in self.roles:
             best = int(np.argmax(fitness[role]))
             if np.isfinite(fitness[role][best]):
@@ -270,7 +273,8 @@ class Coevolution:
             order = {role: rng.permutation(len(players[role])) for role in self.roles}
             for i in range(matches):
                 dealt = {role: order[role][(i * len(self.seats[role]) + np.arange(len(self.seats[role]))) % len(players[role])] for role in self.roles}
-                result = play_match(self.env, self.roster({role: players[role][dealt[role]] for role in self.roles}), seed=int(rng.integers(2**31)))
+                lineup = {role: players[role][dealt[role]] for role in self.roles}
+                result = play_match(self.env, self.roster(lineup), seed=int(rng.integers(2**31)), options={"generation": self.generation})
                 for role, members in dealt.items():
                     seats = self.seats[role]
                     mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], members, result.returns[seats])
@@ -305,7 +309,7 @@ class Coevolution:
 
             def match(genomes: torch.Tensor, seed: int, role=role, fixed=fixed):
                 lineup = {other: genome[None].expand(len(self.seats[other]), -1) for other, genome in fixed.items()} | {role: genomes}
-                return play_match(self.env, self.roster(lineup), seed=seed)
+                return play_match(self.env, self.roster(lineup), seed=seed, options={"generation": self.generation})
 
             pairing = role_ladder.pairing_for(cfg.pairing.get(role, "auto"), len(self.seats[role]))
             play = lambda anchor, match=match, role=role, pairing=pairing: role_ladder.play_rung(match, role, self.seats[role], self.champions[role], anchor, pairing, cfg.ladder_episodes)  # noqa: E731

@@ -72,6 +72,7 @@ def test_resume_and_render_errors_are_one_line(tmp_path):
 def test_envs_lists_the_toy_worlds():
     out = run_cli("envs", check_ok=True).stdout
     assert "eve_arena/toy_quadratic-v0" in out and "eve_arena/toy_linear-v0" in out
+    assert "eve-arena coevolve --world eve_arena/toy_challenge-v0" in out  # a world with roles says how it is run
 
 
 def test_tournament_resume_render_round_trip(tmp_path):

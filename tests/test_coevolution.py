@@ -11,6 +11,7 @@ from eve_arena.coevolution import CHALLENGER, Coevolution, CoevolutionConfig, Ro
 from eve_arena.config import ArenaConfig
 from eve_arena.errors import UserError
 from eve_arena.genome import GenomeSpec
+from eve_arena.envs.toy_challenge import ToyChallengeEnv
 from eve_arena.tasks import ToyTask
 
 
@@ -91,3 +92,26 @@ def test_a_resumed_run_goes_on_bit_for_bit(tmp_path):
     (tmp_path / "gen_000002.safetensors").write_bytes(b"damaged")
     with pytest.raises(UserError, match="no checkpoint .* can be resumed"):
         Coevolution.resume(small(seed=2), tmp_path)
+
+
+class SwitchingChallenge(ToyChallengeEnv):
+    """A plug-in world with roles that changes: linear and quadratic in turn, every 3 generations."""
+
+    def reset(self, seed=None, options=None):
+        generation = int((options or {}).get("generation", 0))
+        self.phase = generation // 3
+        self.task = ToyTask("linear" if self.phase % 2 == 0 else "quadratic", 0.1)
+        return super().reset(seed=seed, options=options)
+
+
+def test_adaptivity_reports_on_either_role_of_a_changing_world_with_roles(tmp_path):
+    from eve_arena.adaptivity import report
+    from eve_arena.coevolve_run import run_coevolution, start
+
+    config = small(world="tests.test_coevolution:SwitchingChallenge", generations=9, ladder_every=0)
+    start(config, tmp_path / "run")
+    run_coevolution(tmp_path / "run", progress=False)
+    for key in ("solver/mse_median", "challenger/regret_median"):
+        result = report(tmp_path / "run", key)
+        assert result["summary"]["changes"] == 2  # linear -> quadratic at 3, back at 6
+    assert (tmp_path / "run" / "adaptivity.md").is_file()
