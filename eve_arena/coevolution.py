@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from eve_arena import checkpoint, ladder, ratings, role_ladder
-from eve_arena.agents.genome_agent import GenomeTeam
+from eve_arena.agents.genome_agent import GenomeTeam, develop_nets
 from eve_arena.arena import generation_rngs
 from eve_arena.challenge_heldout import MNIST_CHALLENGE, TOY_CHALLENGE, champion_scores, scored_role
 from eve_arena.config import ArenaConfig
@@ -269,12 +269,12 @@ class Coevolution:
         sums: dict[str, dict[str, np.ndarray]] = {role: {"return": np.zeros(len(players[role]))} for role in self.roles}
         counts = {role: np.zeros(len(players[role])) for role in self.roles}
         matches = max(math.ceil(len(players[role]) / len(self.seats[role])) for role in self.roles)
+        nets = {role: develop_nets(self.specs[role], players[role], cfg.device) for role in self.roles}  # once a generation, not once a match
         for _ in range(cfg.rounds):
             order = {role: rng.permutation(len(players[role])) for role in self.roles}
             for i in range(matches):
                 dealt = {role: order[role][(i * len(self.seats[role]) + np.arange(len(self.seats[role]))) % len(players[role])] for role in self.roles}
-                lineup = {role: players[role][dealt[role]] for role in self.roles}
-                result = play_match(self.env, self.roster(lineup), seed=int(rng.integers(2**31)), options={"generation": self.generation})
+                result = play_match(self.env, self._dealt_roster(nets, dealt), seed=int(rng.integers(2**31)), options={"generation": self.generation})
                 for role, members in dealt.items():
                     seats = self.seats[role]
                     mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], members, result.returns[seats])
@@ -288,10 +288,16 @@ class Coevolution:
 
     def roster(self, genomes: dict[str, torch.Tensor]) -> list[GenomeTeam]:
         """One team per run of a role's seats, taking that role's genomes in seat order."""
-        used = dict.fromkeys(genomes, 0)
+        return self._dealt_roster({role: develop_nets(self.specs[role], g, self.config.device) for role, g in genomes.items()}, {role: np.arange(len(g)) for role, g in genomes.items()})
+
+    def _dealt_roster(self, nets: dict[str, tuple], dealt: dict[str, np.ndarray]) -> list[GenomeTeam]:
+        """The same from each role's developed nets (``develop_nets``) and the rows dealt to its seats."""
+        used = dict.fromkeys(dealt, 0)
         teams = []
         for role, length in self.blocks:
-            teams.append(GenomeTeam(self.specs[role], genomes[role][used[role] : used[role] + length], role, self.config.device))
+            rows = torch.as_tensor(dealt[role][used[role] : used[role] + length])
+            born, steps = nets[role]
+            teams.append(GenomeTeam.developed(self.specs[role], born[rows], None if steps is None else steps[rows], role, self.config.device))
             used[role] += length
         return teams
 

@@ -27,16 +27,24 @@ class GenomeTeam:
         played in shards (``backend.ShardedTeam``): each net then acts as it would in the whole."""
         if genomes.dim() != 2 or genomes.shape[1] != spec.genome_size:
             raise ValueError(f"expected genomes of shape (k, {spec.genome_size}), got {tuple(genomes.shape)}")
+        self._set_up(spec, *develop_nets(spec, genomes, device), name, device, within)
+
+    @classmethod
+    def developed(cls, spec: GenomeSpec, born: torch.Tensor, steps: torch.Tensor | None, name: str = "genomes", device: str | torch.device = "cpu") -> GenomeTeam:
+        """A team of nets developed already (``develop_nets``): a population dealt into many
+        matches develops once a generation, not once a match."""
+        team = cls.__new__(cls)
+        team._set_up(spec, born, steps, name, device, None)
+        return team
+
+    def _set_up(self, spec: GenomeSpec, born: torch.Tensor, steps: torch.Tensor | None, name: str, device, within) -> None:
         self.spec = spec
-        self.size = int(genomes.shape[0])
+        self.size = int(born.shape[0])
         self.name = name
         self.device = torch.device(device)
         self.plastic = spec.lifetime == "plastic"
         self.within = within
-        genomes = genomes.to(self.device)
-        with torch.no_grad():
-            self._born = develop_flat(spec, genomes)
-            self._steps = step_sizes(spec, genomes) if self.plastic else None
+        self._born, self._steps = born, steps
         self.reset()
 
     def reset(self) -> None:
@@ -74,6 +82,14 @@ class GenomeTeam:
             return first
         rest = [reader(o) for o in observations[1:]]
         return first if all(np.array_equal(r, first) for r in rest) else np.stack([first, *rest])
+
+
+@torch.no_grad()
+def develop_nets(spec: GenomeSpec, genomes: torch.Tensor, device: str | torch.device = "cpu") -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``(born, steps)`` for ``GenomeTeam.developed``: the developed nets and, for plastic genomes,
+    their step sizes; rows as the genomes'."""
+    genomes = genomes.to(device)
+    return develop_flat(spec, genomes), step_sizes(spec, genomes) if spec.lifetime == "plastic" else None
 
 
 def require_every_agent(size: int, observations: list) -> None:
