@@ -75,16 +75,22 @@ SOLVER = Role(ArenaConfig().genome, 64)
 CHALLENGER = Role(GenomeSpec(target=(3, 8, 2)), 16)
 """A small net from the challenger's view (3 numbers) to its choice (center, log spread)."""
 TOY_ROLES = {"solver": SOLVER, "challenger": CHALLENGER}
-TOY_WORLD_KWARGS = {"task": "quadratic", "batch_size": 256, "max_steps": 4, "num_solvers": 16, "num_challengers": 4}
-"""Matches of 16 solvers and 4 challengers: 5 a round for 64 solvers and 4 hall members."""
+TOY_WORLD_KWARGS = {"task": "quadratic", "batch_size": 256, "max_steps": 4, "num_solvers": 16, "num_challengers": 4,
+                    "base_fraction": 0.875, "min_spread": 0.5, "solver_score": "log_share", "reach": 4.0}
+"""Matches of 16 solvers and 4 challengers: 5 a round for 64 solvers and 4 hall members. The
+challengers choose an eighth of each batch, no narrower than a spread of 0.5, and solvers are
+scored on log MSE per share: chosen on validation seeds (scripts/coevolution_study.py,
+docs/results.md), where half the batch, a share of one point, or whole-batch MSE each cost the
+solvers on the original task."""
 MNIST_ROLES = {
     "solver": Role(GenomeSpec(**{**GenomeSpec().to_dict(), "encoding": "fourier", **ENV_DEFAULTS["eve_arena/mnist-v0"]["genome"]}), 64, "pgpe", ENV_DEFAULTS["eve_arena/mnist-v0"]["strategy_kwargs"]),
     "challenger": Role(GenomeSpec(target=(24, 16, 14)), 16),
 }
 """The MNIST tournament's solvers (its genome and PGPE settings); challengers from their 24-number
 view (progress, losses, per-digit errors) to their 14-number choice (digit mix, turn, shift, noise)."""
-MNIST_WORLD_KWARGS = {"batch_size": 256, "max_steps": 2, "num_solvers": 16, "num_challengers": 4}
-"""Two steps: the challengers' choices shape the second batch (the first is drawn before any choice)."""
+MNIST_WORLD_KWARGS = {"batch_size": 256, "max_steps": 2, "num_solvers": 16, "num_challengers": 4, "base_fraction": 0.875}
+"""Two steps: the challengers' choices shape the second batch (the first is drawn before any
+choice). An eighth of it is theirs, as in the toy world (not tuned on MNIST)."""
 WORLD_DEFAULTS = {TOY_CHALLENGE: (TOY_ROLES, TOY_WORLD_KWARGS), MNIST_CHALLENGE: (MNIST_ROLES, MNIST_WORLD_KWARGS)}
 DEFAULT_POPULATION = 32
 """A role's population in a world without settings of its own."""

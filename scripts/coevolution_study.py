@@ -11,11 +11,12 @@ Arms, each for ``--generations`` generations from the same seed:
   tournament's genome and PGPE, 2 batches of 256 images a generation), champion the best rated;
 - ``coevolved (reach R)``: the same solvers (genome, population, strategy, batch and steps) in
   the world's two-role version (``eve-arena coevolve``'s defaults: 16 challengers, matches of 16
-  solvers and 4 challengers, a hall of fame of 4 per role), where the challengers choose half of
-  every batch after the first step and are paid regret within reach ``R``.
+  solvers and 4 challengers, a hall of fame of 4 per role), where the challengers choose an
+  eighth of every batch after the first step and are paid regret within reach ``R`` (``--env``
+  changes the world's settings: ``base_fraction``, ``min_spread``, ``solver_score``).
 
 The solvers see as many batches of the same size in both arms; the challengers only choose what
-half of them hold. Each champion is scored on the task's held-out split (validation) and on a
+an eighth of them hold. Each champion is scored on the task's held-out split (validation) and on a
 wider one (``challenge_heldout``: toy, x ~ N(0, 2^2) within the challengers' bounds; MNIST, the
 validation images turned, shifted and noised within the challengers' bounds) every ``--every``
 generations; at the end on the test splits of both (report only). Toy scores are MSE (lower is
@@ -49,7 +50,7 @@ def arm_name(reach: float | None) -> str:
     return FIXED if reach is None else f"coevolved (reach {reach:g})"
 
 
-def runners(world: str, reach: float | None, seed: int, data_dir: str | None):
+def runners(world: str, reach: float | None, seed: int, data_dir: str | None, env: dict):
     """``(step, champion, genome spec, {"original": task, "wide": task})`` of one arm."""
     from eve_arena.arena import Arena
     from eve_arena.challenge_heldout import MNIST_CHALLENGE, mnist_tasks, toy_tasks
@@ -58,12 +59,12 @@ def runners(world: str, reach: float | None, seed: int, data_dir: str | None):
 
     if world == "toy":
         base = ArenaConfig(seed=seed, hall_of_fame=0, eval_every=10**9)
-        coevolved = CoevolutionConfig(seed=seed, env_kwargs={**TOY_WORLD_KWARGS, **base.env_kwargs, "reach": reach or 4.0}, ladder_every=0)
+        coevolved = CoevolutionConfig(seed=seed, env_kwargs={**TOY_WORLD_KWARGS, **base.env_kwargs, "reach": reach or 4.0, **env}, ladder_every=0)
         tasks = toy_tasks(coevolved.env_kwargs)
     else:
         data = {"data_dir": data_dir} if data_dir else {}
         base = ArenaConfig.for_env("eve_arena/mnist-v0", seed=seed, hall_of_fame=0, eval_every=10**9, champion_by="rating", heldout_pool=0, threads=1, env_kwargs={"batch_size": 256, "max_steps": 2, **data})
-        coevolved = CoevolutionConfig.for_world(MNIST_CHALLENGE, {**data, "reach": reach or 4.0}, seed=seed, ladder_every=0)
+        coevolved = CoevolutionConfig.for_world(MNIST_CHALLENGE, {**data, "reach": reach or 4.0, **env}, seed=seed, ladder_every=0)
         tasks = mnist_tasks(coevolved.env_kwargs)
     tasks = {"original": tasks["heldout"], "wide": tasks[next(k for k in tasks if k != "heldout")]}
     if reach is None:
@@ -73,13 +74,13 @@ def runners(world: str, reach: float | None, seed: int, data_dir: str | None):
     return run.step, lambda: run.champions["solver"], coevolved.roles["solver"].genome, tasks
 
 
-def one_run(world: str, reach: float | None, seed: int, generations: int, every: int, data_dir: str | None = None) -> dict:
+def one_run(world: str, reach: float | None, seed: int, generations: int, every: int, data_dir: str | None = None, env: dict | None = None) -> dict:
     import torch
 
     from eve_arena.train import heldout_scores
 
     torch.set_num_threads(1)
-    step, champion, spec, tasks = runners(world, reach, seed, data_dir)
+    step, champion, spec, tasks = runners(world, reach, seed, data_dir, env or {})
     metric = WORLDS[world]["metric"]
 
     def scores(split: str) -> dict:
@@ -171,9 +172,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", choices=sorted(WORLDS), default="toy")
     parser.add_argument("--data-dir", help="MNIST's data directory (default $EVE_ARENA_DATA)")
+    parser.add_argument("--env", type=json.loads, default={}, help='JSON of the co-evolved arms\' other world settings, over eve-arena coevolve\'s (e.g. \'{"base_fraction": 0.5}\')')
     parser.add_argument("--generations", type=int, default=300)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--reach", type=float, nargs="+", default=[1.5, 4.0], help="the co-evolved arms' reach (the world's default: 4)")
+    parser.add_argument("--reach", type=float, nargs="+", default=[4.0], help="the co-evolved arms' reach (eve-arena coevolve's: 4)")
     parser.add_argument("--every", type=int, default=20, help="generations between the champions' held-out scores")
     parser.add_argument("--parallel", type=int, default=2, help="runs side by side, one torch thread each")
     parser.add_argument("--out", default="results/coevolution")
@@ -183,7 +185,7 @@ def main() -> None:
         parser.error("--generations, --every and --parallel must be at least 1, --reach positive")
     if args.one:
         reach, seed, path = args.one
-        write_atomic(path, json.dumps(one_run(args.world, None if reach == FIXED else float(reach), int(seed), args.generations, args.every, args.data_dir)))
+        write_atomic(path, json.dumps(one_run(args.world, None if reach == FIXED else float(reach), int(seed), args.generations, args.every, args.data_dir, args.env)))
         return
 
     runs_dir = os.path.join(args.out, "runs")
@@ -192,7 +194,7 @@ def main() -> None:
     jobs = [(reach, seed, os.path.join(runs_dir, f"{arm_name(reach).replace(' ', '_').replace('(', '').replace(')', '')}-seed{seed}.json")) for seed in args.seeds for reach in arms]
     started = time.perf_counter()
     run_side_by_side([(f"{arm_name(reach)} seed {seed}", [sys.executable, os.path.abspath(__file__), "--one", FIXED if reach is None else str(reach), str(seed), path,
-                                                           "--world", args.world, *(["--data-dir", args.data_dir] if args.data_dir else []),
+                                                           "--world", args.world, *(["--data-dir", args.data_dir] if args.data_dir else []), "--env", json.dumps(args.env),
                                                            "--generations", str(args.generations), "--every", str(args.every)]) for reach, seed, path in jobs], args.parallel, "coevolution_study")
     runs = []
     for _, _, path in jobs:
@@ -200,7 +202,7 @@ def main() -> None:
             runs.append(json.load(fh))
     names = [arm_name(reach) for reach in arms]
     summary = summarise(runs, names)
-    meta = {"provenance": provenance(), "world": args.world, "generations": args.generations, "seeds": args.seeds, "reach": args.reach, "wall_s": round(time.perf_counter() - started, 1)}
+    meta = {"provenance": provenance(), "world": args.world, "generations": args.generations, "seeds": args.seeds, "reach": args.reach, "env": args.env, "wall_s": round(time.perf_counter() - started, 1)}
     write_atomic(os.path.join(args.out, "coevolution.json"), json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=1))
     write_atomic(os.path.join(args.out, "coevolution.md"), markdown(summary, meta))
     plot(runs, names, os.path.join(args.out, "coevolution.png"), args.world)

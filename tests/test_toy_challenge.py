@@ -85,6 +85,8 @@ def test_out_of_bounds_choices_are_clipped_and_logged_and_nan_loses():
         ({"x_bound": float("nan")}, "x_bound must be a positive number"),
         ({"reach": -1.0}, "reach must be a positive number"),
         ({"render_mode": "svg"}, "draws in render_mode 'human' or 'rgb_array'"),
+        ({"min_spread": 4.0}, r"min_spread must be a number in \(0, x_bound = 4\)"),
+        ({"solver_score": "rank"}, "solver_score must be 'mse' or 'log_share'"),
     ],
 )
 def test_bad_arguments_are_one_line(kwargs, message):
@@ -101,3 +103,25 @@ def test_mpe_simple_tag_predators_and_prey_are_refused_as_roles():
     simple_tag = pytest.importorskip("mpe2.simple_tag_v3")
     with pytest.raises(UserError, match=r"roles with different spaces \('adversary_0': observation Box\(-inf, inf, \(16,\)"):
         check_contract(simple_tag.parallel_env(continuous_actions=True), "mpe2.simple_tag_v3")
+
+
+def test_log_share_scoring_keeps_a_far_share_from_outweighing_the_base_share():
+    """Two solvers: one exact near 0 and 50% off beyond |x| > 3, one 1.0 off everywhere near 0 but
+    exact far out. By whole-batch MSE the far share decides (the second wins); by log MSE per share,
+    weighted by size, the 7/8 of the batch near 0 does (the first wins)."""
+    near_exact = knows_up_to(3.0, lambda x: 1.5 * truth(x))
+    far_exact = lambda x: np.where(np.abs(x) <= 3.0, truth(x) + 1.0, truth(x)).astype(np.float32)  # noqa: E731
+    solvers = {"solver_0": near_exact, "solver_1": far_exact}
+    wins = {}
+    for score in ("mse", "log_share"):
+        env = ToyChallengeEnv(num_solvers=2, num_challengers=1, batch_size=64, base_fraction=0.875, min_spread=0.5, solver_score=score)
+        rewards, _ = play(env, solvers, {"challenger_0": [3.7, math.log(0.5)]}, steps=2)[1]
+        wins[score] = max(env.solvers, key=rewards.get)
+    assert wins == {"mse": "solver_1", "log_share": "solver_0"}
+
+
+def test_the_least_spread_bounds_what_a_challenger_may_ask():
+    env = ToyChallengeEnv(num_solvers=2, num_challengers=1, min_spread=0.5)
+    assert math.exp(env.action_space("challenger_0").low[1]) == pytest.approx(0.5)
+    _, infos = play(env, {a: truth for a in env.solvers}, {"challenger_0": [4.0, math.log(0.05)]}, steps=1)[0]
+    assert infos["challenger_0"]["clipped"] and infos["challenger_0"]["spread"] == pytest.approx(0.5)

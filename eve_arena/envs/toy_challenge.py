@@ -7,7 +7,7 @@
 | Solver observation | Dict ``x``, ``prev_x``, ``prev_y``, each ``(batch_size,)`` float32, as in the toy world |
 | Solver action | ``(batch_size,)`` float32: one prediction per input |
 | Challenger observation | ``(3,)`` float32: the episode's progress, and log10(1 + MSE) of the best and of the median solver on the last base share |
-| Challenger action | ``(2,)`` float32 in bounds: the center of its inputs in ``[-x_bound, x_bound]`` and their log spread in ``[log(0.05), log(x_bound)]`` |
+| Challenger action | ``(2,)`` float32 in bounds: the center of its inputs in ``[-x_bound, x_bound]`` and their log spread in ``[log(min_spread), log(x_bound)]`` |
 
 The seed's toy task (``f = 10x + 2`` or ``10x^2 + 2``, noise ``N(0, noise^2)``) with an
 opponent that shapes the data, as Hillis's parasites shaped the tests of sorting networks. A
@@ -18,7 +18,10 @@ the first step, base draws). Every input is clipped to ``[-x_bound, x_bound]``.
 
 ### Rewards
 A solver is scored as in the toy world, on the whole batch: the mean of the other solvers'
-MSE minus its own. A challenger is paid for what is learnable but not yet
+MSE minus its own. With ``solver_score="log_share"`` it is scored on the log of its MSE (plus
+``noise^2``) on each share, weighted by the share's size, instead: scale-free, so a far share on
+the quadratic, whose errors grow like x^2, cannot outweigh the base share (``eve-arena
+coevolve`` uses it; ``scripts/coevolution_study.py`` says why). A challenger is paid for what is learnable but not yet
 learned: the **regret** on its share, the gap between the median solver's MSE and the best
 solver's, over the best solver's, counted only while the share is **within reach**: the best
 solver's MSE on it at most ``reach`` times the scale ``s`` = the best solver's MSE on the base
@@ -41,7 +44,9 @@ base distribution. An action of the wrong shape raises ``ValueError`` naming the
 ### Arguments
 ``num_solvers`` (k >= 1), ``num_challengers`` (m >= 1), ``task`` ("linear" | "quadratic"),
 ``batch_size``, ``base_fraction`` (in (0, 1); the challengers' part holds at least one input
-each), ``max_steps``, ``noise``, ``x_bound``, ``reach``, ``render_mode`` ("human" | "rgb_array" |
+each), ``max_steps``, ``noise``, ``x_bound``, ``reach``, ``min_spread`` (in (0, x_bound); 0.05 by
+default; at 0.5 a share cannot shrink to one point), ``solver_score`` ("mse" | "log_share"),
+``render_mode`` ("human" | "rgb_array" |
 None; any other is refused with a ``UserError``).
 
 ### Rendering
@@ -73,11 +78,13 @@ from eve_arena.errors import UserError
 from eve_arena.tasks import ToyTask
 
 MIN_SPREAD = 0.05
+SOLVER_SCORES = ("mse", "log_share")
 class ToyChallengeEnv(ChallengeWorld):
     metadata = {"name": "toy_challenge_v0", "render_modes": ["human", "rgb_array"], "render_fps": 4, "is_parallelizable": True}
 
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, task: str = "quadratic", batch_size: int = 64, max_steps: int = 4, noise: float = 0.1,
-                 x_bound: float = 4.0, reach: float = 4.0, base_fraction: float = 0.5, render_mode: str | None = None):
+                 x_bound: float = 4.0, reach: float = 4.0, base_fraction: float = 0.5, render_mode: str | None = None, min_spread: float = MIN_SPREAD,
+                 solver_score: str = "mse"):
         for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{arg} must be a positive integer, got {value!r}")
@@ -89,11 +96,14 @@ class ToyChallengeEnv(ChallengeWorld):
         for arg, value in (("x_bound", x_bound), ("reach", reach)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
                 raise UserError(f"{arg} must be a positive number, got {value!r}")
-        if x_bound <= MIN_SPREAD:
-            raise UserError(f"x_bound must be above the least spread {MIN_SPREAD}, got {x_bound!r}")
+        if not isinstance(min_spread, (int, float)) or isinstance(min_spread, bool) or not 0 < min_spread < x_bound:
+            raise UserError(f"min_spread must be a number in (0, x_bound = {x_bound:g}), got {min_spread!r}")
+        if solver_score not in SOLVER_SCORES:
+            raise UserError(f"solver_score must be {' or '.join(map(repr, SOLVER_SCORES))}, got {solver_score!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise UserError(f"{self.metadata['name']} draws in render_mode {' or '.join(map(repr, self.metadata['render_modes']))}, or None for no drawing; got {render_mode!r}")
         self.task = ToyTask(task, noise)
+        self.solver_score, self.min_spread = solver_score, float(min_spread)
         self.batch_size, self.max_steps, self.x_bound, self.reach = int(batch_size), int(max_steps), float(x_bound), float(reach)
         self._seat(num_solvers, num_challengers, render_mode)
         # Share j + 1 belongs to challenger j; share 0 is the base share.
@@ -102,7 +112,7 @@ class ToyChallengeEnv(ChallengeWorld):
         self._solver_observation = spaces.Dict({"x": inputs, "prev_x": inputs, "prev_y": self.task.target_space(self.batch_size)})
         self._solver_action = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
         self._challenger_observation = spaces.Box(0.0, np.inf, (3,), np.float32)
-        self._challenger_action = spaces.Box(np.array([-x_bound, math.log(MIN_SPREAD)], np.float32), np.array([x_bound, math.log(x_bound)], np.float32), dtype=np.float32)
+        self._challenger_action = spaces.Box(np.array([-x_bound, math.log(self.min_spread)], np.float32), np.array([x_bound, math.log(x_bound)], np.float32), dtype=np.float32)
 
     def reset(self, seed: int | None = None, options: dict | None = None):
         self._begin_episode(seed)
@@ -145,6 +155,11 @@ class ToyChallengeEnv(ChallengeWorld):
         losses = squared.mean(axis=1)
         per_share = np.stack([squared[~invalid][:, self._share_of == s].mean(axis=1) for s in range(len(self.challengers) + 1)], axis=1) if (~invalid).any() else None
         scored = penalised_losses(losses, invalid, floor=self.task.penalty_floor(self._y))
+        if self.solver_score == "log_share" and per_share is not None:
+            weights = np.bincount(self._share_of, minlength=per_share.shape[1]) / self.batch_size
+            logs = np.full(len(losses), np.nan)
+            logs[~invalid] = np.log(per_share + self.task.noise**2) @ weights
+            scored = penalised_losses(logs, invalid, floor=-np.inf)
         rewards = dict(zip(self.solvers, competitive_rewards(scored).tolist()))
         infos = {a: {"mse": float(losses[i]) if not invalid[i] else float("nan"), "invalid": bool(invalid[i])} for i, a in enumerate(self.solvers)}
 
