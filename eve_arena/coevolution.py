@@ -46,7 +46,7 @@ from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec
 from eve_arena.match import numeric, play_match
-from eve_arena.roles import check_role_spaces, seat_blocks, world_roles
+from eve_arena.roles import Layout, check_role_spaces, seat_arguments, world_roles
 from eve_arena.strategies.base import pack_state, unpack_state
 
 
@@ -75,9 +75,9 @@ SOLVER = Role(ArenaConfig().genome, 64)
 CHALLENGER = Role(GenomeSpec(target=(3, 8, 2)), 16)
 """A small net from the challenger's view (3 numbers) to its choice (center, log spread)."""
 TOY_ROLES = {"solver": SOLVER, "challenger": CHALLENGER}
-TOY_WORLD_KWARGS = {"task": "quadratic", "batch_size": 256, "max_steps": 4, "num_solvers": 16, "num_challengers": 4,
-                    "base_fraction": 0.875, "min_spread": 0.5, "solver_score": "log_share", "reach": 4.0}
-"""Matches of 16 solvers and 4 challengers: 5 a round for 64 solvers and 4 hall members. The
+TOY_WORLD_KWARGS = {"task": "quadratic", "batch_size": 256, "max_steps": 4, "base_fraction": 0.875, "min_spread": 0.5, "solver_score": "log_share", "reach": 4.0}
+"""Every player in one match a round, as the toy tournament plays its population (the world sizes
+its roles' seats; ``num_solvers``/``num_challengers`` here would deal matches of that size). The
 challengers choose an eighth of each batch, no narrower than a spread of 0.5, and solvers are
 scored on log MSE per share: chosen on validation seeds (scripts/coevolution_study.py,
 docs/results.md), where half the batch, a share of one point, or whole-batch MSE each cost the
@@ -88,7 +88,7 @@ MNIST_ROLES = {
 }
 """The MNIST tournament's solvers (its genome and PGPE settings); challengers from their 24-number
 view (progress, losses, per-digit errors) to their 14-number choice (digit mix, turn, shift, noise)."""
-MNIST_WORLD_KWARGS = {"batch_size": 256, "max_steps": 2, "num_solvers": 16, "num_challengers": 4, "base_fraction": 0.875}
+MNIST_WORLD_KWARGS = {"batch_size": 256, "max_steps": 2, "base_fraction": 0.875}
 """Two steps: the challengers' choices shape the second batch (the first is drawn before any
 choice). An eighth of it is theirs, as in the toy world (not tuned on MNIST)."""
 WORLD_DEFAULTS = {TOY_CHALLENGE: (TOY_ROLES, TOY_WORLD_KWARGS), MNIST_CHALLENGE: (MNIST_ROLES, MNIST_WORLD_KWARGS)}
@@ -134,11 +134,12 @@ class CoevolutionConfig:
         if set(roles) != set(self.roles):
             raise UserError(f"{self.world} has the roles {', '.join(roles)}; give one population for each (got {', '.join(self.roles) or 'none'})")
         check_role_spaces(env, roles, self.world)
+        seated_by_settings = not seat_arguments(env) or set(seat_arguments(env).values()) & set(self.env_kwargs)
         for name, members in roles.items():
             role = self.roles[name]
             _positive_int(f"the {name} population", role.population)
-            if len(members) > role.population + self.hall_of_fame:
-                raise UserError(f"a match of {self.world} seats {len(members)} {name} agents, more than the {role.population + self.hall_of_fame} {name} players (population and hall of fame); raise the {name} population")
+            if seated_by_settings and len(members) > role.population:
+                raise UserError(f"a match of {self.world} seats {len(members)} {name} agents, more than the {name} population of {role.population}; raise the population, or seat fewer")
             inputs, outputs = role_widths(env, members[0])
             if (role.genome.target[0], role.genome.target[-1]) != (inputs, outputs):
                 raise UserError(f"a {name}'s net must take {inputs} inputs and give {outputs} outputs in this world; its genome's target is {role.genome.target}")
@@ -216,10 +217,11 @@ class Coevolution:
     def __init__(self, config: CoevolutionConfig):
         self.config = config
         self.env = config.make_env()
-        self.roles = world_roles(self.env)
-        self.blocks = seat_blocks(self.env, self.roles)
-        agents = list(self.env.possible_agents)
-        self.seats = {role: np.array([agents.index(a) for a in members]) for role, members in self.roles.items()}
+        self.layout = Layout.of(self.env)
+        self.roles = self.layout.roles
+        # A world that sizes its roles' seats, not sized by the settings, seats every player in one match a round.
+        self.sizes = {} if set(seat_arguments(self.env).values()) & set(config.env_kwargs) else seat_arguments(self.env)
+        self._sized: dict[tuple, Layout] = {}
         self.specs = {role: config.roles[role].genome for role in self.roles}
         generator = torch.Generator().manual_seed(config.seed)
         self.strategies = {role: config.roles[role].make_strategy() for role in self.roles}
@@ -274,15 +276,16 @@ class Coevolution:
         invalid = {role: np.zeros(len(players[role]), np.int64) for role in self.roles}
         sums: dict[str, dict[str, np.ndarray]] = {role: {"return": np.zeros(len(players[role]))} for role in self.roles}
         counts = {role: np.zeros(len(players[role])) for role in self.roles}
-        matches = max(math.ceil(len(players[role]) / len(self.seats[role])) for role in self.roles)
+        layout = self._layout_for({role: len(players[role]) for role in self.roles})
+        matches = max(math.ceil(len(players[role]) / len(layout.seats[role])) for role in self.roles)
         nets = {role: develop_nets(self.specs[role], players[role], cfg.device) for role in self.roles}  # once a generation, not once a match
         for _ in range(cfg.rounds):
             order = {role: rng.permutation(len(players[role])) for role in self.roles}
             for i in range(matches):
-                dealt = {role: order[role][(i * len(self.seats[role]) + np.arange(len(self.seats[role]))) % len(players[role])] for role in self.roles}
-                result = play_match(self.env, self._dealt_roster(nets, dealt), seed=int(rng.integers(2**31)), options={"generation": self.generation})
+                dealt = {role: order[role][(i * len(layout.seats[role]) + np.arange(len(layout.seats[role]))) % len(players[role])] for role in self.roles}
+                result = play_match(layout.env, self._dealt_roster(nets, dealt, layout), seed=int(rng.integers(2**31)), options={"generation": self.generation})
                 for role, members in dealt.items():
-                    seats = self.seats[role]
+                    seats = layout.seats[role]
                     mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], members, result.returns[seats])
                     invalid[role][members] += result.invalid_steps[seats]
                     counts[role][members] += 1
@@ -292,15 +295,24 @@ class Coevolution:
         infos = {role: {key: total / np.maximum(counts[role], 1) for key, total in sums[role].items()} for role in self.roles}
         return mu, sigma, invalid, infos
 
-    def roster(self, genomes: dict[str, torch.Tensor]) -> list[GenomeTeam]:
-        """One team per run of a role's seats, taking that role's genomes in seat order."""
-        return self._dealt_roster({role: develop_nets(self.specs[role], g, self.config.device) for role, g in genomes.items()}, {role: np.arange(len(g)) for role, g in genomes.items()})
+    def _layout_for(self, players: dict[str, int]) -> Layout:
+        """The world a generation plays: every player seated, where the world sizes its roles; else as built."""
+        if not self.sizes:
+            return self.layout
+        key = tuple(players[role] for role in self.roles)
+        if key not in self._sized:
+            self._sized[key] = Layout.of(self.config.make_env(**{self.sizes[role]: players[role] for role in self.roles}))
+        return self._sized[key]
 
-    def _dealt_roster(self, nets: dict[str, tuple], dealt: dict[str, np.ndarray]) -> list[GenomeTeam]:
+    def roster(self, genomes: dict[str, torch.Tensor]) -> list[GenomeTeam]:
+        """One team per run of a role's seats (in ``self.env``), taking that role's genomes in seat order."""
+        return self._dealt_roster({role: develop_nets(self.specs[role], g, self.config.device) for role, g in genomes.items()}, {role: np.arange(len(g)) for role, g in genomes.items()}, self.layout)
+
+    def _dealt_roster(self, nets: dict[str, tuple], dealt: dict[str, np.ndarray], layout: Layout) -> list[GenomeTeam]:
         """The same from each role's developed nets (``develop_nets``) and the rows dealt to its seats."""
         used = dict.fromkeys(dealt, 0)
         teams = []
-        for role, length in self.blocks:
+        for role, length in layout.blocks:
             rows = torch.as_tensor(dealt[role][used[role] : used[role] + length])
             born, steps = nets[role]
             teams.append(GenomeTeam.developed(self.specs[role], born[rows], None if steps is None else steps[rows], role, self.config.device))
@@ -320,11 +332,11 @@ class Coevolution:
             fixed = {other: self.ladders[other].genomes[0] for other in self.roles if other != role}
 
             def match(genomes: torch.Tensor, seed: int, role=role, fixed=fixed):
-                lineup = {other: genome[None].expand(len(self.seats[other]), -1) for other, genome in fixed.items()} | {role: genomes}
+                lineup = {other: genome[None].expand(len(self.layout.seats[other]), -1) for other, genome in fixed.items()} | {role: genomes}
                 return play_match(self.env, self.roster(lineup), seed=seed, options={"generation": self.generation})
 
-            pairing = role_ladder.pairing_for(cfg.pairing.get(role, "auto"), len(self.seats[role]))
-            play = lambda anchor, match=match, role=role, pairing=pairing: role_ladder.play_rung(match, role, self.seats[role], self.champions[role], anchor, pairing, cfg.ladder_episodes)  # noqa: E731
+            pairing = role_ladder.pairing_for(cfg.pairing.get(role, "auto"), len(self.layout.seats[role]))
+            play = lambda anchor, match=match, role=role, pairing=pairing: role_ladder.play_rung(match, role, self.layout.seats[role], self.champions[role], anchor, pairing, cfg.ladder_episodes)  # noqa: E731
             self.ladders[role], metrics[f"{role}/ladder_rating"] = role_ladder.climb(self.ladders[role], self.generation, self.champions[role], play, cfg.anchor_window, cfg.anchor_every)
         return metrics
 

@@ -10,6 +10,9 @@ role's genomes share one shape.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+import numpy as np
 
 from eve_arena.errors import UserError
 
@@ -55,3 +58,26 @@ def seat_blocks(env, roles: dict[str, list[str]]) -> list[tuple[str, int]]:
         else:
             blocks.append((role, 1))
     return blocks
+
+
+@dataclass
+class Layout:
+    """A built world and where its roles sit: ``roles`` (``world_roles``), ``blocks``
+    (``seat_blocks``), and ``seats``, each role's indices in the world's seat order."""
+
+    env: object
+    roles: dict[str, list[str]]
+    blocks: list[tuple[str, int]]
+    seats: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, env) -> Layout:
+        roles = world_roles(env)
+        agents = list(env.possible_agents)
+        return cls(env, roles, seat_blocks(env, roles), {role: np.array([agents.index(a) for a in members]) for role, members in roles.items()})
+
+
+def seat_arguments(env) -> dict[str, str]:
+    """``{role: constructor argument}`` of a world that sizes each role's seats (our two-role
+    worlds: ``num_solvers``, ``num_challengers``), else empty."""
+    return dict(getattr(type(getattr(env, "unwrapped", env)), "seat_arguments", None) or {})

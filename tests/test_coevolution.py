@@ -35,6 +35,15 @@ def test_both_roles_evolve_and_the_run_repeats_exactly():
     assert not torch.equal(runs[0].states["solver"].population, first_solvers) and not torch.equal(runs[0].states["challenger"].population, first_challengers)
 
 
+def test_a_world_that_sizes_its_roles_seats_every_player_in_one_match():
+    kwargs = {k: v for k, v in small().env_kwargs.items() if k not in ("num_solvers", "num_challengers")}
+    run = Coevolution(small(env_kwargs=kwargs, ladder_every=0))
+    for _ in range(2):
+        run.step()
+    # Generation 0: 8 solvers and 6 challengers; generation 1: each role's first champion joins them from the hall of fame.
+    assert {key: len(layout.roles["solver"]) for key, layout in run._sized.items()} == {(8, 6): 8, (9, 7): 9}
+
+
 def test_the_wide_task_is_twice_as_spread_within_the_bounds():
     wide, plain = WideToyTask("quadratic"), ToyTask("quadratic")
     x, _, w = wide.heldout()
@@ -52,7 +61,7 @@ def test_the_wide_task_is_twice_as_spread_within_the_bounds():
         ({"roles": {"solver": Role(GenomeSpec(target=(1, 5, 2)), 8), "challenger": CHALLENGER}}, "a solver's net must take 1 inputs and give 1 outputs"),
         ({"roles": {"solver": Role(ArenaConfig().genome, 8), "challenger": Role(CHALLENGER.genome, 0)}}, "the challenger population must be a positive integer"),
         ({"roles": {"solver": Role(ArenaConfig().genome, 8)}}, "has the roles solver, challenger; give one population for each"),
-        ({"roles": {"solver": Role(ArenaConfig().genome, 1), "challenger": CHALLENGER}, "hall_of_fame": 0}, "seats 4 solver agents, more than the 1 solver players"),
+        ({"roles": {"solver": Role(ArenaConfig().genome, 1), "challenger": CHALLENGER}, "hall_of_fame": 0}, "seats 4 solver agents, more than the solver population of 1"),
         ({"world": "eve_arena/toy_quadratic-v0", "env_kwargs": {}}, r"has one role \(agent\): co-evolution needs a world with roles; a tournament evolves one population"),
         ({"pairing": {"prey": "split"}}, "pairing must map roles of"),
     ],

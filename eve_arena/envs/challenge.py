@@ -30,6 +30,8 @@ class ChallengeWorld(ParallelEnv):
     ``_make_renderer``, which loads pygame only when drawing."""
 
     _renderer = None
+    seat_arguments = {"solver": "num_solvers", "challenger": "num_challengers"}
+    """The constructor arguments that size each role's seats: a co-evolution seats every player."""
 
     def _seat(self, num_solvers: int, num_challengers: int, render_mode: str | None) -> None:
         """The agents of both roles (``roles`` maps each role to its agents), and no drawing yet."""
