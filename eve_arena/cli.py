@@ -223,7 +223,7 @@ def _coevolve_arguments(c) -> None:
     c.add_argument("--pairing", type=_role_value(str, "split|paired"), action="append", default=[], metavar="ROLE=MODE", help="how a role's ladder seats contender and anchor (default: split with 2+ seats)")
     for flag, kind, what in (
         ("--generations", _positive_int, "generations (default 300)"), ("--rounds", _positive_int, "times each player is dealt into a match a generation (default 1)"),
-        ("--hall-of-fame", _non_negative_int, "past champions per role playing beside the population (default 4)"), ("--ladder-every", _non_negative_int, "generations between ladder ratings (default 10; 0: none)"),
+        ("--hall-of-fame", _non_negative_int, "past champions per role playing beside the population (default 0)"), ("--ladder-every", _non_negative_int, "generations between ladder ratings (default 10; 0: none)"),
         ("--ladder-episodes", _positive_int, "episodes against each rung (default 2)"), ("--anchor-every", _non_negative_int, "generations between frozen anchors (default 50)"),
         ("--checkpoint-every", _positive_int, "generations between checkpoints (default 25)"), ("--seed", _non_negative_int, "the run's seed (default 0)"),
     ):

@@ -107,8 +107,10 @@ class CoevolutionConfig:
     generations: int = 300
     rounds: int = 1
     """Times each player is dealt into a match a generation (at least)."""
-    hall_of_fame: int = 4
-    """Past champions kept per role, playing beside the population; 0: none."""
+    hall_of_fame: int = 0
+    """Past champions kept per role, playing beside the population; 0: none. Off by default: in
+    the toy challenge world 4 cost the solvers 44% on the original task, seed by seed over 12
+    seeds (docs/results.md); an arms race that cycles may want it (not measured)."""
     ladder_every: int = 10
     """Generations between ladder evaluations of every role's champion; 0: none."""
     ladder_episodes: int = 2

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -50,7 +51,7 @@ def arm_name(reach: float | None) -> str:
     return FIXED if reach is None else f"coevolved (reach {reach:g})"
 
 
-def runners(world: str, reach: float | None, seed: int, data_dir: str | None, env: dict):
+def runners(world: str, reach: float | None, seed: int, data_dir: str | None, env: dict, settings: dict):
     """``(step, champion, genome spec, {"original": task, "wide": task})`` of one arm."""
     from eve_arena.arena import Arena
     from eve_arena.challenge_heldout import MNIST_CHALLENGE, mnist_tasks, toy_tasks
@@ -59,12 +60,12 @@ def runners(world: str, reach: float | None, seed: int, data_dir: str | None, en
 
     if world == "toy":
         base = ArenaConfig(seed=seed, hall_of_fame=0, eval_every=10**9)
-        coevolved = CoevolutionConfig(seed=seed, env_kwargs={**TOY_WORLD_KWARGS, **base.env_kwargs, "reach": reach or 4.0, **env}, ladder_every=0)
+        coevolved = CoevolutionConfig(seed=seed, env_kwargs={**TOY_WORLD_KWARGS, **base.env_kwargs, "reach": reach or 4.0, **env}, ladder_every=0, **settings)
         tasks = toy_tasks(coevolved.env_kwargs)
     else:
         data = {"data_dir": data_dir} if data_dir else {}
         base = ArenaConfig.for_env("eve_arena/mnist-v0", seed=seed, hall_of_fame=0, eval_every=10**9, champion_by="rating", heldout_pool=0, threads=1, env_kwargs={"batch_size": 256, "max_steps": 2, **data})
-        coevolved = CoevolutionConfig.for_world(MNIST_CHALLENGE, {**data, "reach": reach or 4.0, **env}, seed=seed, ladder_every=0)
+        coevolved = CoevolutionConfig.for_world(MNIST_CHALLENGE, {**data, "reach": reach or 4.0, **env}, seed=seed, ladder_every=0, **settings)
         tasks = mnist_tasks(coevolved.env_kwargs)
     tasks = {"original": tasks["heldout"], "wide": tasks[next(k for k in tasks if k != "heldout")]}
     if reach is None:
@@ -74,13 +75,13 @@ def runners(world: str, reach: float | None, seed: int, data_dir: str | None, en
     return run.step, lambda: run.champions["solver"], coevolved.roles["solver"].genome, tasks
 
 
-def one_run(world: str, reach: float | None, seed: int, generations: int, every: int, data_dir: str | None = None, env: dict | None = None) -> dict:
+def one_run(world: str, reach: float | None, seed: int, generations: int, every: int, data_dir: str | None = None, env: dict | None = None, settings: dict | None = None) -> dict:
     import torch
 
     from eve_arena.train import heldout_scores
 
     torch.set_num_threads(1)
-    step, champion, spec, tasks = runners(world, reach, seed, data_dir, env or {})
+    step, champion, spec, tasks = runners(world, reach, seed, data_dir, env or {}, settings or {})
     metric = WORLDS[world]["metric"]
 
     def scores(split: str) -> dict:
@@ -109,9 +110,24 @@ def summarise(runs: list[dict], arms: list[str]) -> list[dict]:
     return rows
 
 
-def verdicts(summary: list[dict], world: str) -> list[str]:
+def paired(runs: list[dict], arm: str, key: str) -> dict:
+    """Arm against ``fixed`` seed by seed on ``key``: the geometric mean of the ratios, the seeds
+    where the arm is better, and the two-sided sign test's p (the seed noise, not a t-test's normality)."""
+    fixed = {r["seed"]: r["final"][key] for r in runs if r["arm"] == FIXED}
+    mine = {r["seed"]: r["final"][key] for r in runs if r["arm"] == arm}
+    seeds = sorted(set(fixed) & set(mine))
+    logs = [math.log(mine[s] / fixed[s]) for s in seeds if mine[s] > 0 and fixed[s] > 0]
+    higher = WORLDS[runs[0]["world"]]["higher"]
+    better = sum(1 for s in seeds if (mine[s] > fixed[s] if higher else mine[s] < fixed[s]))
+    n, tail = len(seeds), min(better, len(seeds) - better)
+    p = min(1.0, 2 * sum(math.comb(n, k) for k in range(tail + 1)) / 2**n) if n else float("nan")
+    return {"ratio": math.exp(statistics.fmean(logs)) if logs else float("nan"), "better": better, "seeds": n, "sign_p": p}
+
+
+def verdicts(summary: list[dict], world: str, runs: list[dict]) -> list[str]:
     """The issue's target, per co-evolved arm, on validation medians: better on the wide data, at
-    most 10% worse on the original (a loss 10% higher, an accuracy 10% lower)."""
+    most 10% worse on the original (a loss 10% higher, an accuracy 10% lower); and seed by seed,
+    whether the difference stands out of the seed noise."""
     higher, unit = WORLDS[world]["higher"], WORLDS[world]["unit"]
     fixed = next(r for r in summary if r["arm"] == FIXED)
     lines = []
@@ -124,11 +140,17 @@ def verdicts(summary: list[dict], world: str) -> list[str]:
         cost = -change if higher else change
         met = wide and cost <= 0.10
         lines.append(f"- {row['arm']}: wide held-out median {unit} {mine:.4g} against {theirs:.4g} ({'better' if wide else 'not better'}); "
-                     f"original held-out {change:+.1%} against the fixed arm ({'a cost' if cost > 0 else 'no cost'}): target **{'met' if met else 'missed'}**.")
+                     f"original held-out {change:+.1%} against the fixed arm ({'a cost' if cost > 0 else 'no cost'}): target **{'met' if met else 'missed'}** on medians.")
+        if runs:
+            for key, label in (("wide_heldout", "wide"), ("original_heldout", "original")):
+                stats = paired(runs, row["arm"], key)
+                noise = "outside" if stats["sign_p"] < 0.05 else "inside"
+                lines.append(f"  - {label}, seed by seed: {row['arm']}/fixed {unit} ratio {stats['ratio']:.3g} (geometric mean), better on {stats['better']} of {stats['seeds']} seeds, "
+                             f"sign test p = {stats['sign_p']:.2g}: {noise} the seed noise.")
     return lines
 
 
-def markdown(summary: list[dict], meta: dict) -> str:
+def markdown(summary: list[dict], meta: dict, runs: list[dict] | None = None) -> str:
     world = WORLDS[meta["world"]]
 
     def cell(row: dict, key: str) -> str:
@@ -144,7 +166,7 @@ def markdown(summary: list[dict], meta: dict) -> str:
     ]
     for row in summary:
         lines.append(f"| {row['arm']} | {' | '.join(cell(row, key) for key in SPLITS)} | {row['cpu_s']:.0f} |")
-    lines += ["", *verdicts(summary, meta["world"]), "", f"{meta['provenance']}; wall time {meta['wall_s'] / 60:.1f} min.", ""]
+    lines += ["", *verdicts(summary, meta["world"], runs), "", f"{meta['provenance']}; wall time {meta['wall_s'] / 60:.1f} min.", ""]
     return "\n".join(lines)
 
 
@@ -172,6 +194,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--world", choices=sorted(WORLDS), default="toy")
     parser.add_argument("--data-dir", help="MNIST's data directory (default $EVE_ARENA_DATA)")
+    parser.add_argument("--settings", type=json.loads, default={}, help='JSON of the co-evolved arms\' other CoevolutionConfig settings (e.g. \'{"hall_of_fame": 0}\')')
     parser.add_argument("--env", type=json.loads, default={}, help='JSON of the co-evolved arms\' other world settings, over eve-arena coevolve\'s (e.g. \'{"base_fraction": 0.5}\')')
     parser.add_argument("--generations", type=int, default=300)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -185,7 +208,7 @@ def main() -> None:
         parser.error("--generations, --every and --parallel must be at least 1, --reach positive")
     if args.one:
         reach, seed, path = args.one
-        write_atomic(path, json.dumps(one_run(args.world, None if reach == FIXED else float(reach), int(seed), args.generations, args.every, args.data_dir, args.env)))
+        write_atomic(path, json.dumps(one_run(args.world, None if reach == FIXED else float(reach), int(seed), args.generations, args.every, args.data_dir, args.env, args.settings)))
         return
 
     runs_dir = os.path.join(args.out, "runs")
@@ -194,7 +217,7 @@ def main() -> None:
     jobs = [(reach, seed, os.path.join(runs_dir, f"{arm_name(reach).replace(' ', '_').replace('(', '').replace(')', '')}-seed{seed}.json")) for seed in args.seeds for reach in arms]
     started = time.perf_counter()
     run_side_by_side([(f"{arm_name(reach)} seed {seed}", [sys.executable, os.path.abspath(__file__), "--one", FIXED if reach is None else str(reach), str(seed), path,
-                                                           "--world", args.world, *(["--data-dir", args.data_dir] if args.data_dir else []), "--env", json.dumps(args.env),
+                                                           "--world", args.world, *(["--data-dir", args.data_dir] if args.data_dir else []), "--env", json.dumps(args.env), "--settings", json.dumps(args.settings),
                                                            "--generations", str(args.generations), "--every", str(args.every)]) for reach, seed, path in jobs], args.parallel, "coevolution_study")
     runs = []
     for _, _, path in jobs:
@@ -202,11 +225,11 @@ def main() -> None:
             runs.append(json.load(fh))
     names = [arm_name(reach) for reach in arms]
     summary = summarise(runs, names)
-    meta = {"provenance": provenance(), "world": args.world, "generations": args.generations, "seeds": args.seeds, "reach": args.reach, "env": args.env, "wall_s": round(time.perf_counter() - started, 1)}
+    meta = {"provenance": provenance(), "world": args.world, "generations": args.generations, "seeds": args.seeds, "reach": args.reach, "env": args.env, "settings": args.settings, "wall_s": round(time.perf_counter() - started, 1)}
     write_atomic(os.path.join(args.out, "coevolution.json"), json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=1))
-    write_atomic(os.path.join(args.out, "coevolution.md"), markdown(summary, meta))
+    write_atomic(os.path.join(args.out, "coevolution.md"), markdown(summary, meta, runs))
     plot(runs, names, os.path.join(args.out, "coevolution.png"), args.world)
-    print(markdown(summary, meta))
+    print(markdown(summary, meta, runs))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,19 @@ def test_the_verdict_reads_accuracy_up_and_loss_down():
     def row(arm, original, wide):
         return {"arm": arm, "original_heldout_median": original, "wide_heldout_median": wide}
 
-    assert "target **met**" in verdicts([row("fixed", 0.90, 0.60), row("c", 0.85, 0.70)], "mnist")[0]  # 5.6% less accuracy: within 10%
-    assert "target **missed**" in verdicts([row("fixed", 0.90, 0.60), row("c", 0.80, 0.70)], "mnist")[0]  # 11% less
-    assert "target **met**" in verdicts([row("fixed", 1.0, 30.0), row("c", 1.05, 20.0)], "toy")[0]
-    assert "target **missed**" in verdicts([row("fixed", 1.0, 30.0), row("c", 0.9, 31.0)], "toy")[0]  # not better on the wide data
+    assert "target **met**" in verdicts([row("fixed", 0.90, 0.60), row("c", 0.85, 0.70)], "mnist", [])[0]  # 5.6% less accuracy: within 10%
+    assert "target **missed**" in verdicts([row("fixed", 0.90, 0.60), row("c", 0.80, 0.70)], "mnist", [])[0]  # 11% less
+    assert "target **met**" in verdicts([row("fixed", 1.0, 30.0), row("c", 1.05, 20.0)], "toy", [])[0]
+    assert "target **missed**" in verdicts([row("fixed", 1.0, 30.0), row("c", 0.9, 31.0)], "toy", [])[0]  # not better on the wide data
+
+
+def test_the_paired_comparison_counts_seeds_and_tests_them():
+    sys.path.insert(0, str(SCRIPTS))
+    from coevolution_study import paired
+
+    runs = [{"world": "toy", "arm": "fixed", "seed": s, "final": {"wide_heldout": 10.0}} for s in range(8)]
+    runs += [{"world": "toy", "arm": "c", "seed": s, "final": {"wide_heldout": 5.0}} for s in range(8)]
+    stats = paired(runs, "c", "wide_heldout")
+    assert stats["ratio"] == pytest.approx(0.5) and stats["better"] == 8 and stats["sign_p"] == pytest.approx(2 / 2**8)
+    runs[-1]["final"]["wide_heldout"] = 20.0  # one seed worse: 7 of 8, p = 2 * 9 / 256
+    assert paired(runs, "c", "wide_heldout")["sign_p"] == pytest.approx(18 / 256)
