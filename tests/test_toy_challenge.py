@@ -87,6 +87,7 @@ def test_out_of_bounds_choices_are_clipped_and_logged_and_nan_loses():
         ({"render_mode": "svg"}, "draws in render_mode 'human' or 'rgb_array'"),
         ({"min_spread": 4.0}, r"min_spread must be a number in \(0, x_bound = 4\)"),
         ({"solver_score": "rank"}, "solver_score must be 'mse' or 'log_share'"),
+        ({"regret": "log"}, "regret must be 'ratio' or 'bounded'"),
     ],
 )
 def test_bad_arguments_are_one_line(kwargs, message):
@@ -125,3 +126,19 @@ def test_the_least_spread_bounds_what_a_challenger_may_ask():
     assert math.exp(env.action_space("challenger_0").low[1]) == pytest.approx(0.5)
     _, infos = play(env, {a: truth for a in env.solvers}, {"challenger_0": [4.0, math.log(0.05)]}, steps=1)[0]
     assert infos["challenger_0"]["clipped"] and infos["challenger_0"]["spread"] == pytest.approx(0.5)
+
+
+def test_bounded_regret_pays_at_most_one_so_the_bound_cannot_outpay_every_other_share():
+    """One solver exact everywhere, two right only near 0 (half the truth beyond |x| > 1): the
+    ratio regret pays the share at the bound ~15x the share at x = 2, the bounded one about the same."""
+    solvers = {"solver_0": truth, "solver_1": knows_up_to(1.0, lambda x: 0.5 * truth(x)), "solver_2": knows_up_to(1.0, lambda x: 0.5 * truth(x))}
+    choices = {"challenger_0": [4.0, math.log(0.5)], "challenger_1": [2.0, math.log(0.5)]}
+    paid = {}
+    for form in ("ratio", "bounded"):
+        env = ToyChallengeEnv(num_solvers=3, num_challengers=2, batch_size=64, base_fraction=0.5, min_spread=0.5, regret=form)
+        rewards, infos = play(env, solvers, choices, steps=2)[1]
+        assert infos["challenger_0"]["within_reach"] and infos["challenger_1"]["within_reach"]
+        paid[form] = rewards["challenger_0"] / rewards["challenger_1"]
+        if form == "bounded":
+            assert 0.9 < rewards["challenger_0"] < 1 and 0.9 < rewards["challenger_1"] < 1
+    assert paid["ratio"] > 5 and paid["bounded"] == pytest.approx(1.0, abs=0.05)

@@ -10,17 +10,25 @@ INVALID_CHALLENGE = -1.0
 """A challenger's reward for a NaN or inf action: below any valid challenger's."""
 
 
-def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
+REGRETS = ("ratio", "bounded")
+
+
+def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: float, reach: float, regret: str = "ratio") -> tuple[np.ndarray, np.ndarray]:
     """``(rewards, within_reach)`` of m challengers from valid solvers' losses: ``share_losses``
     ``(k, m)`` on each challenger's share, ``base_losses`` ``(k,)`` on the base share. The scale
     is the best solver's base loss plus ``noise^2``; a share is within reach while its best
-    solver's loss is at most ``reach`` times the scale, and pays the regret
-    (median - best) / (best + scale) on it."""
+    solver's loss is at most ``reach`` times the scale, and pays the regret on it:
+
+    - ``ratio``: (median - best) / (best + scale), unbounded: one share where the median
+      solver's loss explodes (inputs at the bound of the quadratic) can outpay every other;
+    - ``bounded``: (median - best) / (median + scale), in [0, 1): the share of the median
+      solver's loss the best one avoids, so no share pays more than 1 however large the losses.
+    """
     scale = float(base_losses.min()) + noise**2
-    best = share_losses.min(axis=0)
+    best, median = share_losses.min(axis=0), np.median(share_losses, axis=0)
     within = best <= reach * scale
-    regret = (np.median(share_losses, axis=0) - best) / (best + scale)
-    return np.where(within, regret, 0.0), within
+    paid = (median - best) / ((median if regret == "bounded" else best) + scale)
+    return np.where(within, paid, 0.0), within
 
 
 class ChallengeWorld(ParallelEnv):

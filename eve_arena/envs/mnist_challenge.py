@@ -60,7 +60,7 @@ base distribution. An action of the wrong shape raises ``ValueError`` naming the
 ``num_solvers`` (k >= 1), ``num_challengers`` (m >= 1), ``batch_size``, ``max_steps``,
 ``base_fraction`` (in (0, 1); the challengers' part holds at least one image each),
 ``max_rotation`` (degrees, at most 180), ``max_shift`` (pixels, at most 14), ``max_noise``,
-``reach``, ``data_dir`` (a directory holding ``MNIST/raw/``, default ``$EVE_ARENA_DATA``, else
+``reach``, ``regret`` ("ratio" | "bounded": ``challenge.challenge_rewards``), ``data_dir`` (a directory holding ``MNIST/raw/``, default ``$EVE_ARENA_DATA``, else
 ``~/.cache/eve_arena/data``; or an ``MNISTTask``), ``train_limit`` (use only the first N
 training images), ``render_mode`` ("human" | "rgb_array" | None).
 
@@ -83,7 +83,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from eve_arena.envs.challenge import INVALID_CHALLENGE, ChallengeWorld, challenge_rewards
+from eve_arena.envs.challenge import INVALID_CHALLENGE, REGRETS, ChallengeWorld, challenge_rewards
 from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_losses
 from eve_arena.envs.supervised import steps_from_cycles
 from eve_arena.errors import UserError
@@ -183,7 +183,7 @@ class MNISTChallengeEnv(ChallengeWorld):
     metadata = {"name": "mnist_challenge_v0", "render_modes": ["human", "rgb_array"], "render_fps": 4, "is_parallelizable": True}
 
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, batch_size: int = 64, max_steps: int = 4, base_fraction: float = 0.5, max_rotation: float = 30.0,
-                 max_shift: float = 3.0, max_noise: float = 0.5, reach: float = 4.0, data_dir=None, train_limit: int | None = None, render_mode: str | None = None):
+                 max_shift: float = 3.0, max_noise: float = 0.5, reach: float = 4.0, data_dir=None, train_limit: int | None = None, render_mode: str | None = None, regret: str = "ratio"):
         for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{arg} must be a positive integer, got {value!r}")
@@ -202,6 +202,9 @@ class MNISTChallengeEnv(ChallengeWorld):
         self._class_count = np.bincount(train_y, minlength=10)
         self._class_start = np.concatenate([[0], np.cumsum(self._class_count)[:-1]])
         self.batch_size, self.max_steps, self.reach = int(batch_size), int(max_steps), float(reach)
+        if regret not in REGRETS:
+            raise UserError(f"regret must be {' or '.join(map(repr, REGRETS))}, got {regret!r}")
+        self.regret = regret
         self._seat(num_solvers, num_challengers, render_mode)
         # Share j + 1 belongs to challenger j, share 0 is the base share; each is one block of the batch.
         self._share_sizes = np.concatenate([[base], np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int))])
@@ -291,7 +294,7 @@ class MNISTChallengeEnv(ChallengeWorld):
         shares = None
         if (~invalid).any():
             share_losses, share_accuracy = self._share_scores(preds[~invalid])
-            paid, within = challenge_rewards(share_losses[:, 1:], share_losses[:, 0], math.sqrt(SCALE_FLOOR), self.reach)
+            paid, within = challenge_rewards(share_losses[:, 1:], share_losses[:, 0], math.sqrt(SCALE_FLOOR), self.reach, self.regret)
             shares = {"solver": [self.solvers[i] for i in np.flatnonzero(~invalid)], "loss": share_losses, "accuracy": share_accuracy}
         else:  # every solver broke: nothing to learn from
             paid, within = np.zeros(len(self.challengers)), np.zeros(len(self.challengers), bool)

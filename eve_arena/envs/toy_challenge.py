@@ -29,6 +29,10 @@ share + ``noise^2``:
 
     reward_j = (median_i L_ij - min_i L_ij) / (min_i L_ij + s)   if min_i L_ij <= reach * s,  else 0.
 
+With ``regret="bounded"`` the gap is taken over the median's loss instead, ``(median - best) /
+(median + s)``, in [0, 1): a share at the bound of the quadratic, where the median solver's loss
+explodes, then pays no more than any other share the best solver answers and the rest do not.
+
 A challenger that asks what no solver can answer (inputs far out on the quadratic, where every
 loss is huge) earns 0; one that asks what every solver answers equally well earns about 0; one
 that finds where the best solver is right and the others are not earns the most. A challenger's
@@ -45,7 +49,7 @@ base distribution. An action of the wrong shape raises ``ValueError`` naming the
 ``num_solvers`` (k >= 1), ``num_challengers`` (m >= 1), ``task`` ("linear" | "quadratic"),
 ``batch_size``, ``base_fraction`` (in (0, 1); the challengers' part holds at least one input
 each), ``max_steps``, ``noise``, ``x_bound``, ``reach``, ``min_spread`` (in (0, x_bound); 0.05 by
-default; at 0.5 a share cannot shrink to one point), ``solver_score`` ("mse" | "log_share"),
+default; at 0.5 a share cannot shrink to one point), ``solver_score`` ("mse" | "log_share"), ``regret`` ("ratio" | "bounded"),
 ``render_mode`` ("human" | "rgb_array" |
 None; any other is refused with a ``UserError``).
 
@@ -72,7 +76,7 @@ import math
 import numpy as np
 from gymnasium import spaces
 
-from eve_arena.envs.challenge import INVALID_CHALLENGE, ChallengeWorld, challenge_rewards
+from eve_arena.envs.challenge import INVALID_CHALLENGE, REGRETS, ChallengeWorld, challenge_rewards
 from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_losses
 from eve_arena.errors import UserError
 from eve_arena.tasks import ToyTask
@@ -84,7 +88,7 @@ class ToyChallengeEnv(ChallengeWorld):
 
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, task: str = "quadratic", batch_size: int = 64, max_steps: int = 4, noise: float = 0.1,
                  x_bound: float = 4.0, reach: float = 4.0, base_fraction: float = 0.5, render_mode: str | None = None, min_spread: float = MIN_SPREAD,
-                 solver_score: str = "mse"):
+                 solver_score: str = "mse", regret: str = "ratio"):
         for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise UserError(f"{arg} must be a positive integer, got {value!r}")
@@ -105,6 +109,9 @@ class ToyChallengeEnv(ChallengeWorld):
         self.task = ToyTask(task, noise)
         self.solver_score, self.min_spread = solver_score, float(min_spread)
         self.batch_size, self.max_steps, self.x_bound, self.reach = int(batch_size), int(max_steps), float(x_bound), float(reach)
+        if regret not in REGRETS:
+            raise UserError(f"regret must be {' or '.join(map(repr, REGRETS))}, got {regret!r}")
+        self.regret = regret
         self._seat(num_solvers, num_challengers, render_mode)
         # Share j + 1 belongs to challenger j; share 0 is the base share.
         self._share_of = np.concatenate([np.zeros(base, int), np.repeat(np.arange(1, num_challengers + 1), np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int)))])
@@ -165,7 +172,7 @@ class ToyChallengeEnv(ChallengeWorld):
 
         chosen = np.isfinite(self._choices[:, 0])  # a share drawn as its challenger chose on the step before
         if per_share is not None:
-            paid, within = challenge_rewards(per_share[:, 1:], per_share[:, 0], self.task.noise, self.reach)
+            paid, within = challenge_rewards(per_share[:, 1:], per_share[:, 0], self.task.noise, self.reach, self.regret)
         else:  # every solver broke: nothing to learn from
             paid, within = np.zeros(len(self.challengers)), np.zeros(len(self.challengers), bool)
         paid, within = np.where(chosen, paid, 0.0), within & chosen
