@@ -109,8 +109,9 @@ class CoevolutionConfig:
     """Times each player is dealt into a match a generation (at least)."""
     hall_of_fame: int = 0
     """Past champions kept per role, playing beside the population; 0: none. Off by default: in
-    the toy challenge world 4 cost the solvers 44% on the original task, seed by seed over 12
-    seeds (docs/results.md); an arms race that cycles may want it (not measured)."""
+    the toy challenge world a hall of 4 left the solvers 45% worse on the original task
+    (geometric mean over 12 seeds, worse on 9; docs/results.md), though inside the seed noise;
+    an arms race that cycles may want it (not measured)."""
     ladder_every: int = 10
     """Generations between ladder evaluations of every role's champion; 0: none."""
     ladder_episodes: int = 2
