@@ -64,7 +64,7 @@ def runners(world: str, reach: float | None, seed: int, data_dir: str | None, en
         tasks = toy_tasks(coevolved.env_kwargs)
     else:
         data = {"data_dir": data_dir} if data_dir else {}
-        base = ArenaConfig.for_env("eve_arena/mnist-v0", seed=seed, hall_of_fame=0, eval_every=10**9, champion_by="rating", heldout_pool=0, threads=1, env_kwargs={"batch_size": 256, "max_steps": 2, **data})
+        base = ArenaConfig.for_env("eve_arena/mnist-v0", seed=seed, hall_of_fame=0, eval_every=10**9, champion_by="rating", heldout_pool=0, heldout_every=10**9, threads=1, env_kwargs={"batch_size": 256, "max_steps": 2, **data})
         coevolved = CoevolutionConfig.for_world(MNIST_CHALLENGE, {**data, "reach": reach or 4.0, **env}, seed=seed, ladder_every=0, **settings)
         tasks = mnist_tasks(coevolved.env_kwargs)
     tasks = {"original": tasks["heldout"], "wide": tasks[next(k for k in tasks if k != "heldout")]}
