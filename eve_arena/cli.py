@@ -219,7 +219,7 @@ def _coevolve_arguments(c) -> None:
     c.add_argument("--env-arg", type=_key_value, action="append", default=[], metavar="NAME=VALUE", help="an argument of the world's constructor (repeatable)")
     c.add_argument("--population", type=_role_value(_positive_int, "N"), action="append", default=[], metavar="ROLE=N", help="a role's population (repeatable; default: the world's, else 32)")
     c.add_argument("--hidden", type=_role_value(_sizes, "W,W"), action="append", default=[], metavar="ROLE=W,W", help="a role's hidden widths; the net's ends fit the role's spaces")
-    c.add_argument("--strategy", type=_role_value(str, "NAME"), action="append", default=[], metavar="ROLE=NAME", help="a role's strategy: ga, es, pgpe, cmaes (default ga)")
+    c.add_argument("--strategy", type=_role_value(str, "NAME"), action="append", default=[], metavar="ROLE=NAME", help="a role's strategy: ga, pgpe, cmaes or module:Class (default: the world's, else ga)")
     c.add_argument("--pairing", type=_role_value(str, "split|paired"), action="append", default=[], metavar="ROLE=MODE", help="how a role's ladder seats contender and anchor (default: split with 2+ seats)")
     for flag, kind, what in (
         ("--generations", _positive_int, "generations (default 300)"), ("--rounds", _positive_int, "times each player is dealt into a match a generation (default 1)"),
@@ -421,12 +421,12 @@ def _announce_imports(run_dir: Path) -> None:
     can run code; docs/plugins.md)."""
     import importlib.util
 
-    from eve_arena.coevolve_run import is_coevolution_run, load_config
+    from eve_arena.coevolve_run import is_coevolution_run
     from eve_arena.config import ArenaConfig
 
-    if is_coevolution_run(run_dir):
-        config = load_config(run_dir)
-        names = [config.world, *(role.strategy for role in config.roles.values())]
+    if is_coevolution_run(run_dir):  # read as plain JSON: building the config would import the world first
+        data = json.loads((run_dir / "config.json").read_text())
+        names = [str(data.get("world", "")), *(str(role.get("strategy", "")) for role in (data["roles"] if isinstance(data["roles"], dict) else {}).values() if isinstance(role, dict))]
     else:
         config = ArenaConfig.load(run_dir / "config.json")
         names = [config.env, config.strategy, *config.baselines]

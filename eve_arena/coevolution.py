@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,13 +40,13 @@ from eve_arena import checkpoint, ladder, ratings, role_ladder
 from eve_arena.agents.genome_agent import GenomeTeam, develop_nets
 from eve_arena.arena import generation_rngs
 from eve_arena.challenge_heldout import MNIST_CHALLENGE, TOY_CHALLENGE, champion_scores, scored_role
-from eve_arena.config import ArenaConfig
+from eve_arena.config import ArenaConfig, _check_device, _check_fields
 from eve_arena.envs import ENV_DEFAULTS, make_env
 from eve_arena.envs.world import shape_of
 from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
 from eve_arena.genome import GenomeSpec
-from eve_arena.match import numeric, play_match
+from eve_arena.match import _world_call, numeric, play_match
 from eve_arena.roles import Layout, check_role_spaces, seat_arguments, world_roles
 from eve_arena.strategies.base import pack_state, unpack_state
 
@@ -66,7 +67,11 @@ class Role:
         return {"genome": self.genome.to_dict(), "population": self.population, "strategy": self.strategy, "strategy_kwargs": dict(self.strategy_kwargs)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Role:
+    def from_dict(cls, data: dict, name: str = "role") -> Role:
+        _check_fields(cls, data, f"roles.{name}.")
+        if "genome" not in data or "population" not in data:
+            raise UserError(f"roles.{name} needs a genome and a population, got {sorted(data)}")
+        _check_fields(GenomeSpec, data["genome"], f"roles.{name}.genome.")
         return cls(GenomeSpec.from_dict(data["genome"]), data["population"], data.get("strategy", "ga"), data.get("strategy_kwargs", {}))
 
 
@@ -128,6 +133,7 @@ class CoevolutionConfig:
             _positive_int(name, getattr(self, name))
         for name in ("hall_of_fame", "ladder_every", "anchor_every", "anchor_window", "seed"):
             _positive_int(name, getattr(self, name), zero=True)
+        _check_device(self.device)
         if not isinstance(self.roles, dict) or not all(isinstance(r, Role) for r in self.roles.values()):
             raise UserError("roles must map each role's name to a Role (genome, population, strategy)")
         env = self.make_env()
@@ -137,7 +143,8 @@ class CoevolutionConfig:
         if set(roles) != set(self.roles):
             raise UserError(f"{self.world} has the roles {', '.join(roles)}; give one population for each (got {', '.join(self.roles) or 'none'})")
         check_role_spaces(env, roles, self.world)
-        seated_by_settings = not seat_arguments(env) or set(seat_arguments(env).values()) & set(self.env_kwargs)
+        sizes = seat_sizes(env, self.env_kwargs)
+        seated_by_settings = not sizes
         for name, members in roles.items():
             role = self.roles[name]
             _positive_int(f"the {name} population", role.population)
@@ -150,6 +157,12 @@ class CoevolutionConfig:
                 role.make_strategy().init(torch.zeros(role.population, role.genome.genome_size))
             except UserError as exc:
                 raise UserError(f"the {name} strategy: {exc}") from None
+        if sizes:  # every player seated: the world as the largest generation builds it
+            seats = {sizes[name]: self.roles[name].population + self.hall_of_fame + hasattr(self.roles[name].make_strategy(), "center") for name in roles}
+            try:
+                self.make_env(**seats).close()
+            except UserError as exc:
+                raise UserError(f"{self.world} with every player seated ({', '.join(f'{k}={v}' for k, v in seats.items())}: populations, centers and hall of fame): {exc}") from None
         for name, choice in self.pairing.items():
             if name not in roles or choice not in role_ladder.PAIRINGS:
                 raise UserError(f"pairing must map roles of {self.world} ({', '.join(roles)}) to one of {', '.join(role_ladder.PAIRINGS)}; got {name!r}: {choice!r}")
@@ -199,8 +212,19 @@ class CoevolutionConfig:
             raise UserError(f"unknown co-evolution settings {sorted(unknown)}; known: {sorted(known)}")
         data = {k: v for k, v in data.items() if k in known}
         if "roles" in data:
-            data["roles"] = {name: Role.from_dict(role) for name, role in data["roles"].items()}
+            if not isinstance(data["roles"], dict):
+                raise UserError(f"roles must be an object of one role's settings per role, got {data['roles']!r}")
+            data["roles"] = {name: Role.from_dict(role, name) for name, role in data["roles"].items()}
         return cls(**data)
+
+
+def seat_sizes(env, env_kwargs: dict) -> dict[str, str]:
+    """``{role: constructor argument}`` when the world sizes every role's seats (``seat_arguments``)
+    and the settings leave them to the run; else empty (matches of the world's own size)."""
+    arguments = seat_arguments(env)
+    if set(arguments) != set(world_roles(env)) or set(arguments.values()) & set(env_kwargs):
+        return {}
+    return arguments
 
 
 def _positive_int(name: str, value, zero: bool = False) -> None:
@@ -223,7 +247,7 @@ class Coevolution:
         self.layout = Layout.of(self.env)
         self.roles = self.layout.roles
         # A world that sizes its roles' seats, not sized by the settings, seats every player in one match a round.
-        self.sizes = {} if set(seat_arguments(self.env).values()) & set(config.env_kwargs) else seat_arguments(self.env)
+        self.sizes = seat_sizes(self.env, config.env_kwargs)
         self._sized: dict[tuple, Layout] = {}
         self.specs = {role: config.roles[role].genome for role in self.roles}
         generator = torch.Generator().manual_seed(config.seed)
@@ -246,17 +270,20 @@ class Coevolution:
         cfg = self.config
         rng, generator = generation_rngs(cfg.seed, self.generation)
         asked = {role: self.strategies[role].ask(self.states[role])[0] for role in self.roles}
-        players = {role: torch.cat([asked[role], self.halls[role]]) for role in self.roles}
-        mu, sigma, invalid, infos = self._play(players, rng)
-        fitness = {role: np.where(invalid[role] > 0, -np.inf, ratings.ordinal(mu[role], sigma[role]))[: len(asked[role])] for role in self.roles}
+        # As in the arena, a search distribution's center plays beside its samples and may be champion, never told.
+        candidates = {role: torch.cat([asked[role], self._center(role)]) for role in self.roles}
+        players = {role: torch.cat([candidates[role], self.halls[role]]) for role in self.roles}
+        mu, sigma, invalid, infos, layout = self._play(players, rng)
+        rated = {role: np.where(invalid[role] > 0, -np.inf, ratings.ordinal(mu[role], sigma[role])) for role in self.roles}
+        fitness = {role: rated[role][: len(asked[role])] for role in self.roles}
         metrics: dict = {"generation": self.generation}
-        phase = getattr(getattr(self.env, "unwrapped", self.env), "phase", None)
-        if isinstance(phase, (int, float)):  # a changing world: `eve-arena adaptivity` reports on any role's metric
+        phase = getattr(getattr(layout.env, "unwrapped", layout.env), "phase", None)
+        if isinstance(phase, numbers.Real) and not isinstance(phase, bool):  # a changing world: `eve-arena adaptivity` reports on any role's metric
             metrics["env/phase"] = float(phase)
         for role in self.roles:
-            best = int(np.argmax(fitness[role]))
-            if np.isfinite(fitness[role][best]):
-                self.champions[role] = asked[role][best].clone()
+            best = int(np.argmax(rated[role][: len(candidates[role])]))
+            if np.isfinite(rated[role][best]):
+                self.champions[role] = candidates[role][best].clone()
                 if cfg.hall_of_fame:
                     self.halls[role] = torch.cat([self.halls[role], self.champions[role][None]])[-cfg.hall_of_fame :]
             metrics[f"{role}/invalid"] = int((invalid[role][: len(asked[role])] > 0).sum())
@@ -264,12 +291,24 @@ class Coevolution:
         for role in self.roles:
             self.states[role] = self.strategies[role].tell(self.states[role], torch.from_numpy(fitness[role]), generator)
         metrics.update({f"champion/{k}": v for k, v in champion_scores(cfg.world, cfg.env_kwargs, self.specs[scored_role(cfg.world) or next(iter(self.roles))], self.champion, cfg.device).items()})
-        if cfg.ladder_every and self.generation % cfg.ladder_every == 0:
+        if self._ladder_due(self.generation):
             metrics.update(self._climb_ladders())
         self.generation += 1
         return metrics
 
-    def _play(self, players: dict, rng: np.random.Generator) -> tuple[dict, dict, dict, dict]:
+    def _center(self, role: str) -> torch.Tensor:
+        """``(1, D)`` the role's strategy's center when it samples around one (PGPE, CMA-ES), else ``(0, D)``."""
+        center = getattr(self.strategies[role], "center", None)
+        if center is None:
+            return torch.empty(0, self.specs[role].genome_size)
+        return center(self.states[role]).detach().to(torch.float32)[None]
+
+    def _ladder_due(self, generation: int) -> bool:
+        """Every ``ladder_every`` generations, and whenever an anchor is due to be frozen."""
+        cfg = self.config
+        return bool(cfg.ladder_every) and (generation % cfg.ladder_every == 0 or (cfg.anchor_every and (generation + 1) % cfg.anchor_every == 0))
+
+    def _play(self, players: dict, rng: np.random.Generator) -> tuple[dict, dict, dict, dict, Layout]:
         """Every role's players dealt into matches, ``rounds`` times: their ratings, invalid
         steps, and each numeric info's mean per player over the matches it played."""
         cfg = self.config
@@ -296,7 +335,7 @@ class Coevolution:
                     for key in self.info_keys[role] & set(result.info_means):
                         sums[role].setdefault(key, np.zeros(len(players[role])))[members] += result.info_means[key][seats]
         infos = {role: {key: total / np.maximum(counts[role], 1) for key, total in sums[role].items()} for role in self.roles}
-        return mu, sigma, invalid, infos
+        return mu, sigma, invalid, infos, layout
 
     def _layout_for(self, players: dict[str, int]) -> Layout:
         """The world a generation plays: every player seated, where the world sizes its roles; else as built."""
@@ -381,8 +420,9 @@ class Coevolution:
 def _info_keys(env, roles: dict[str, list[str]]) -> dict[str, set[str]]:
     """The numeric infos each role's agents report, from one step of zero actions: a key that one
     role reports is no measure of another (the match sums it as 0 there)."""
-    env.reset(seed=0)
-    _, _, _, _, infos = env.step({agent: np.zeros(env.action_space(agent).shape, env.action_space(agent).dtype) for agent in env.agents})
+    where = getattr(env, "metadata", {}).get("name", "the world")
+    _world_call(env.reset, f"{where}: reset()", seed=0)
+    _, _, _, _, infos = _world_call(env.step, f"{where}: a step of zero actions", {agent: np.zeros(env.action_space(agent).shape, env.action_space(agent).dtype) for agent in env.agents})
     return {role: {key for agent in members for key, value in infos.get(agent, {}).items() if numeric(value)} for role, members in roles.items()}
 
 

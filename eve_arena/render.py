@@ -23,7 +23,7 @@ from eve_arena.envs.supervised import SupervisedArenaEnv
 from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import RandomAgent
 from eve_arena.match import EpisodeLog, play_match
-from eve_arena.runs import load_run
+from eve_arena.runs import load_run, read_metrics
 
 
 class _Recorder:
@@ -163,13 +163,16 @@ def render_coevolution(run_dir: Path, frames_dir: Path | None = None, gif: Path 
     mode = "rgb_array" if headless else "human"
     probe = config.make_env()
     env = config.make_env(render_mode=mode) if mode in probe.metadata.get("render_modes", ()) else probe
+    latest: dict = {}
+    for row in read_metrics(run_dir):  # each role's champion's newest ladder rating
+        latest.update({k: v for k, v in row.items() if k.endswith("/ladder_rating")})
     lineup, labels, ratings = {}, {}, {}
     for role, members in run.roles.items():
         hall = [g for g in reversed(list(run.halls[role])) if not torch.equal(g, run.champions[role])]
         pool = [("champion", run.champions[role])] + [(f"hall {i + 1}", g) for i, g in enumerate(hall)]
         dealt = [pool[i % len(pool)] for i in range(len(members))]
         lineup[role] = torch.stack([g for _, g in dealt])
-        rating = run.ladders[role].mu[-1] if run.ladders[role].names else None
+        rating = latest.get(f"{role}/ladder_rating")
         for agent, (name, _) in zip(members, dealt):
             labels[agent], ratings[agent] = f"{role} {name}", (float(rating) if name == "champion" and rating is not None else None)
     # Our worlds draw their own scoreboard; another's frame is shown beside ours; none: the generic view.
@@ -177,7 +180,7 @@ def render_coevolution(run_dir: Path, frames_dir: Path | None = None, gif: Path 
     drawer = _Drawer(env, labels, ratings, mode, own)
     recorder = _Recorder(env, drawer)
     for episode in range(episodes):
-        play_match(recorder, run.roster(lineup), seed=seed + episode, options={"labels": labels, "ratings": ratings}, on_step=recorder.capture)
+        play_match(recorder, run.roster(lineup), seed=seed + episode, options={"labels": labels, "ratings": ratings, "generation": run.generation - 1}, on_step=recorder.capture)
     env.close()
     drawer.close()
     if not headless:

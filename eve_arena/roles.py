@@ -2,7 +2,7 @@
 
 A world says which agents play which role with a ``roles`` attribute, ``{role: [agents]}``, as
 our two-role worlds do. A world without one is read from its agents' names, less a trailing
-``_<number>``: MPE's ``simple_tag`` has the roles ``adversary`` (the predators) and ``agent``
+``_<number>`` (or trailing digits): MPE's ``simple_tag`` has the roles ``adversary`` (the predators) and ``agent``
 (the prey). Every agent of a role must have that role's observation and action spaces, since a
 role's genomes share one shape.
 """
@@ -28,6 +28,12 @@ def world_roles(env) -> dict[str, list[str]]:
         unplaced = [a for a in agents if not any(a in members for members in roles.values())]
         if unplaced:
             raise UserError(f"the world's roles leave agents {unplaced} without a role; every agent needs one")
+        twice = [a for a in agents if sum(a in members for members in roles.values()) > 1]
+        if twice:
+            raise UserError(f"the world's roles name agents {twice} in more than one role; each agent plays one")
+        empty = [role for role, members in roles.items() if not members]
+        if empty:
+            raise UserError(f"the world's roles {empty} hold none of its agents ({', '.join(agents)})")
     else:
         roles = {}
         for agent in agents:

@@ -10,9 +10,9 @@ Arms, each for ``--generations`` generations from the same seed:
   free-for-all a generation on 4 batches of 256 points, x ~ N(0, 1); MNIST: the MNIST
   tournament's genome and PGPE, 2 batches of 256 images a generation), champion the best rated;
 - ``coevolved (reach R)``: the same solvers (genome, population, strategy, batch and steps) in
-  the world's two-role version (``eve-arena coevolve``'s defaults: 16 challengers, matches of 16
-  solvers and 4 challengers, a hall of fame of 4 per role), where the challengers choose an
-  eighth of every batch after the first step and are paid regret within reach ``R`` (``--env``
+  the world's two-role version (``eve-arena coevolve``'s defaults: 16 challengers, every player
+  in one match a generation, no hall of fame), where the challengers choose an eighth of every
+  batch after the first step and are paid regret within reach ``R`` (``--env``
   changes the world's settings: ``base_fraction``, ``min_spread``, ``solver_score``).
 
 The solvers see as many batches of the same size in both arms; the challengers only choose what

@@ -44,6 +44,18 @@ def test_a_world_that_sizes_its_roles_seats_every_player_in_one_match():
     assert {key: len(layout.roles["solver"]) for key, layout in run._sized.items()} == {(8, 6): 8, (9, 7): 9}
 
 
+def test_a_search_distributions_center_plays_and_may_be_champion(monkeypatch):
+    kwargs = {k: v for k, v in small().env_kwargs.items() if k not in ("num_solvers", "num_challengers")}
+    run = Coevolution(small(env_kwargs=kwargs, ladder_every=0, roles={"solver": Role(ArenaConfig().genome, 8, "pgpe"), "challenger": Role(CHALLENGER.genome, 6)}))
+    run.step()
+    assert list(run._sized) == [(9, 6)]  # 8 samples and PGPE's center; the GA's challengers have none
+    asked = type(run.strategies["solver"]).ask
+    monkeypatch.setattr(type(run.strategies["solver"]), "ask", lambda self, state: (torch.full_like(asked(self, state)[0], float("nan")), None))  # every sample broken: only the center can win
+    center = run._center("solver")[0].clone()
+    metrics = run.step()
+    assert metrics["solver/invalid"] == 8 and torch.equal(run.champions["solver"], center)
+
+
 def test_the_wide_task_is_twice_as_spread_within_the_bounds():
     wide, plain = WideToyTask("quadratic"), ToyTask("quadratic")
     x, _, w = wide.heldout()
@@ -64,6 +76,8 @@ def test_the_wide_task_is_twice_as_spread_within_the_bounds():
         ({"roles": {"solver": Role(ArenaConfig().genome, 1), "challenger": CHALLENGER}, "hall_of_fame": 0}, "seats 4 solver agents, more than the solver population of 1"),
         ({"world": "eve_arena/toy_quadratic-v0", "env_kwargs": {}}, r"has one role \(agent\): co-evolution needs a world with roles; a tournament evolves one population"),
         ({"pairing": {"prey": "split"}}, "pairing must map roles of"),
+        ({"device": "tpu"}, "device must be cpu, cuda or mps"),
+        ({"env_kwargs": {"batch_size": 12, "max_steps": 2}, "hall_of_fame": 2}, r"with every player seated \(num_solvers=10, num_challengers=8: populations, centers and hall of fame\): batch_size 12"),
     ],
 )
 def test_bad_settings_are_one_line(overrides, message):
@@ -113,14 +127,27 @@ class SwitchingChallenge(ToyChallengeEnv):
         return super().reset(seed=seed, options=options)
 
 
-def test_adaptivity_reports_on_either_role_of_a_changing_world_with_roles(tmp_path):
+@pytest.mark.parametrize("seated", ["dealt", "everyone"])
+def test_adaptivity_reports_on_either_role_of_a_changing_world_with_roles(tmp_path, seated):
     from eve_arena.adaptivity import report
     from eve_arena.coevolve_run import run_coevolution, start
+    from eve_arena.runs import read_metrics
 
     config = small(world="tests.test_coevolution:SwitchingChallenge", generations=9, ladder_every=0)
+    if seated == "everyone":  # the world sizes its seats: the phase is the world played's, not the one built first
+        config = small(world=config.world, generations=9, ladder_every=0, env_kwargs={"batch_size": 32, "max_steps": 2})
     start(config, tmp_path / "run")
     run_coevolution(tmp_path / "run", progress=False)
+    assert [row["env/phase"] for row in read_metrics(tmp_path / "run")] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     for key in ("solver/mse_median", "challenger/regret_median"):
         result = report(tmp_path / "run", key)
         assert result["summary"]["changes"] == 2  # linear -> quadratic at 3, back at 6
     assert (tmp_path / "run" / "adaptivity.md").is_file()
+
+
+def test_each_ladder_freezes_an_anchor_when_one_is_due_between_ratings():
+    run = Coevolution(small(ladder_every=4, anchor_every=3))
+    rated = [sorted(k for k in run.step() if k.endswith("ladder_rating")) for _ in range(7)]
+    assert [bool(r) for r in rated] == [True, False, True, False, True, True, False]  # every 4th, and at 2 and 5 when anchors are due
+    for role in ("solver", "challenger"):
+        assert run.ladders[role].names == ["g0", "g2", "g5"]
