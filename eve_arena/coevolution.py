@@ -12,7 +12,10 @@ role's players are its population and its hall of fame; and ``rounds`` times the
 every role are shuffled and dealt into matches, each match filling the world's seats of every
 role, until every player has played (a role with fewer players than another plays some twice).
 Each role is rated on its own (OpenSkill, fresh each generation, as the arena rates its
-population), its ratings' ordinal is its fitness, and its strategy breeds from it. A member whose
+population): by its returns in the one match, when a round is one; else its players ranked
+together by their mean return over the round's matches, since a role with one seat (the prey) or
+whose agents share their reward (the predators) has nothing to rank within a match. Its
+ratings' ordinal is its fitness, and its strategy breeds from it. A member whose
 action held NaN or inf is never selected. A role's champion is its best rated member; it joins
 the role's hall of fame, whose members play on in the other roles' matches, so a population
 keeps meeting the strategies that beat it before (Rosin and Belew's hall of fame).
@@ -323,17 +326,29 @@ class Coevolution:
         nets = {role: develop_nets(self.specs[role], players[role], cfg.device) for role in self.roles}  # once a generation, not once a match
         for _ in range(cfg.rounds):
             order = {role: rng.permutation(len(players[role])) for role in self.roles}
+            round_returns = {role: np.zeros(len(players[role])) for role in self.roles}
+            round_counts = {role: np.zeros(len(players[role])) for role in self.roles}
             for i in range(matches):
                 dealt = {role: order[role][(i * len(layout.seats[role]) + np.arange(len(layout.seats[role]))) % len(players[role])] for role in self.roles}
                 result = play_match(layout.env, self._dealt_roster(nets, dealt, layout), seed=int(rng.integers(2**31)), options={"generation": self.generation})
                 for role, members in dealt.items():
                     seats = layout.seats[role]
-                    mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], members, result.returns[seats])
+                    if matches == 1:  # everyone in one match: rated as that match
+                        mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], members, result.returns[seats])
+                    np.add.at(round_returns[role], members, result.returns[seats])
+                    np.add.at(round_counts[role], members, 1)
                     invalid[role][members] += result.invalid_steps[seats]
                     counts[role][members] += 1
                     sums[role]["return"][members] += result.returns[seats]
-                    for key in self.info_keys[role] & set(result.info_means):
+                    for key in sorted(self.info_keys[role] & set(result.info_means)):
                         sums[role].setdefault(key, np.zeros(len(players[role])))[members] += result.info_means[key][seats]
+            if matches > 1:
+                # Several matches: each role's players ranked together by their mean return in the
+                # round. A role with one seat a match (the prey), or whose agents share their reward
+                # (the predators), has nothing to rank within a match.
+                for role in self.roles:
+                    played = np.flatnonzero(round_counts[role])
+                    mu[role], sigma[role] = ratings.rate_match(mu[role], sigma[role], played, round_returns[role][played] / round_counts[role][played])
         infos = {role: {key: total / np.maximum(counts[role], 1) for key, total in sums[role].items()} for role in self.roles}
         return mu, sigma, invalid, infos, layout
 

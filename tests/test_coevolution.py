@@ -151,3 +151,20 @@ def test_each_ladder_freezes_an_anchor_when_one_is_due_between_ratings():
     assert [bool(r) for r in rated] == [True, False, True, False, True, True, False]  # every 4th, and at 2 and 5 when anchors are due
     for role in ("solver", "challenger"):
         assert run.ladders[role].names == ["g0", "g2", "g5"]
+
+
+def test_a_role_with_one_seat_is_ranked_across_the_rounds_matches():
+    """simple_tag's prey has one seat a match, so nothing to rank within one: ranked by its return
+    over the round, the prey's fitness differs between members and its champion changes."""
+    from eve_arena.coevolution import CoevolutionConfig as Config
+
+    config = Config.for_world("mpe2.simple_tag_v3:parallel_env", {"continuous_actions": True, "max_cycles": 5}, populations={"adversary": 6, "agent": 6},
+                              hidden={"adversary": (4,), "agent": (4,)}, pairing={"adversary": "paired"}, ladder_every=0)
+    run = Coevolution(config)
+    champions = []
+    for _ in range(4):
+        run.step()
+        champions.append(run.champions["agent"].clone())
+    assert not all(torch.equal(champions[0], c) for c in champions[1:])
+    mu, sigma, _, _, _ = run._play({role: run.strategies[role].ask(run.states[role])[0] for role in run.roles}, np.random.default_rng(0))
+    assert len(set(np.round(mu["agent"], 6))) > 1  # (the predators are paid only for a catch: in 5 steps they may all tie)
