@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--predators", type=int, default=24, help="the adversaries' population")
     parser.add_argument("--prey", type=int, default=16, help="the agents' population")
     parser.add_argument("--ladder-every", type=int, default=10)
+    parser.add_argument("--ladder-episodes", type=int, default=8, help="episodes against each rung: the predators are paid only for a catch, which a couple of episodes may not see")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="results/simple_tag")
     args = parser.parse_args()
@@ -50,7 +51,7 @@ def main() -> None:
     torch.set_num_threads(1)
     config = CoevolutionConfig.for_world(
         WORLD, {"continuous_actions": True, "max_cycles": 25}, populations={"adversary": args.predators, "agent": args.prey},
-        generations=args.generations, ladder_every=args.ladder_every, anchor_every=2 * args.ladder_every, pairing={"adversary": "paired"}, seed=args.seed,
+        generations=args.generations, ladder_every=args.ladder_every, ladder_episodes=args.ladder_episodes, anchor_every=2 * args.ladder_every, pairing={"adversary": "paired"}, seed=args.seed,
     )
     run_dir = Path(args.out) / "runs" / "run"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -65,7 +66,7 @@ def main() -> None:
     ladders = {role: [(r["generation"], r[f"{role}/ladder_rating"]) for r in rows if f"{role}/ladder_rating" in r] for role in ("adversary", "agent")}
     window = max(1, len(rows) // 10)
     returns = {role: {"first": sum(r[f"{role}/return_median"] for r in rows[:window]) / window, "last": sum(r[f"{role}/return_median"] for r in rows[-window:]) / window} for role in ("adversary", "agent")}
-    meta = {"provenance": provenance(), "generations": args.generations, "populations": {"adversary": args.predators, "agent": args.prey}, "seed": args.seed, "wall_s": round(wall, 1)}
+    meta = {"provenance": provenance(), "generations": args.generations, "ladder_episodes": args.ladder_episodes, "populations": {"adversary": args.predators, "agent": args.prey}, "seed": args.seed, "wall_s": round(wall, 1)}
     write_atomic(os.path.join(args.out, "simple_tag.json"), json.dumps({"meta": meta, "ladders": ladders, "returns": returns}, indent=1))
     lines = [
         f"MPE simple_tag, {args.generations} generations, {args.predators} predators (adversary) and {args.prey} prey (agent), seed {args.seed}: each role's champion's ladder rating "
