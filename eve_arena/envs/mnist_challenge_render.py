@@ -27,7 +27,6 @@ from eve_arena.envs.mnist_render import MEAN, RIGHT, SIDE, STD, WRONG, _finite_o
 from eve_arena.envs.scoreboard import FAINT_INK, INK, PANEL_BORDER, draw_scoreboard, fmt_number  # noqa: E402
 
 WIDTH, HEIGHT = 1280, 720
-BACKGROUND = (255, 255, 255)
 TOP = 52
 PANEL_W = 330
 INFO_W = 250  # a share's name and numbers
@@ -49,11 +48,7 @@ class MNISTChallengeRenderer(FrameRenderer):
 
     def _paint(self, frame: dict) -> None:
         surf = self._canvas.surface
-        surf.fill(BACKGROUND)
-        title = self._font("title")
-        surf.blit(title.render(str(frame.get("title", "")), True, INK), (16, 12))
-        step = title.render(f"step {frame.get('step', 0)}/{frame.get('max_steps', '?')}", True, INK)
-        surf.blit(step, (WIDTH - 16 - step.get_width(), 12))
+        self._header(frame, WIDTH - 16)
 
         images = _images(frame.get("x"))
         share_of = np.asarray(frame.get("share_of", np.zeros(len(images), int)))

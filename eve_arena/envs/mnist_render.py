@@ -24,7 +24,6 @@ from eve_arena.envs.frame_renderer import FrameRenderer  # noqa: E402
 from eve_arena.envs.scoreboard import FAINT_INK, INK, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
 
 WIDTH, HEIGHT = 1080, 680
-BACKGROUND = (255, 255, 255)
 MEAN, STD = 0.1307, 0.3081  # undo the normalisation MNISTTask applies
 SIDE = 28  # MNIST images are 28 x 28
 SCALE = 2
@@ -53,7 +52,6 @@ class MNISTRenderer(FrameRenderer):
 
     def _paint(self, frame: dict) -> None:
         surf = self._canvas.surface
-        surf.fill(BACKGROUND)
         images = _images(frame.get("x"))
         n = len(images)
         y = _labels(frame.get("y"), n)
@@ -66,11 +64,7 @@ class MNISTRenderer(FrameRenderer):
         guesses = {a: _guesses(preds[a], n) for a in preds}
         invalid = {a for a in agents if (infos.get(a) or {}).get("invalid") or (a in guesses and guesses[a] is None)}
 
-        title_font = self._font("title")
-        surf.blit(title_font.render(str(frame.get("title", "")), True, INK), (16, 12))
-        of = f"/{frame['max_steps']}" if frame.get("max_steps") else ""
-        step_img = title_font.render(f"step {frame.get('step', 0)}{of}", True, INK)
-        surf.blit(step_img, (WIDTH - 16 - step_img.get_width(), 12))
+        self._header(frame, WIDTH - 16)
 
         # Chips for the best-ranked agents, in scoreboard order; room for them is kept even
         # before the first step so the grid does not jump when predictions arrive.

@@ -29,9 +29,9 @@ import numpy as np
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # the banner would land in CLI output
 import pygame  # noqa: E402
 
-from eve_arena.envs.frame_renderer import FrameRenderer  # noqa: E402
+from eve_arena.envs.frame_renderer import BACKGROUND, FrameRenderer  # noqa: E402
 from eve_arena.envs.scoreboard import FAINT_INK, INK, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
-from eve_arena.envs.toy_render import AXIS, BACKGROUND, FAR, GRID, _finite_or_inf, _fit_y, nice_ticks  # noqa: E402
+from eve_arena.envs.toy_render import AXIS, FAR, GRID, _finite_or_inf, _fit_y, nice_ticks  # noqa: E402
 
 WIDTH, HEIGHT = 1100, 630
 PANEL_W = 380
@@ -57,16 +57,11 @@ class ChallengeRenderer(FrameRenderer):
     FONT_SIZES = FONT_SIZES
 
     def _paint(self, frame: dict) -> None:
-        self._font("title")
         surf = self._canvas.surface
-        surf.fill(BACKGROUND)
         for agent in [*frame.get("solvers", ()), *(frame.get("predictions") or {}), *frame.get("challengers", ())]:  # one the renderer was not told about still gets a stable colour
             self._colour(agent)
-        title, body = self._fonts["title"], self._fonts["body"]
-        surf.blit(title.render(str(frame.get("title", "")), True, INK), (16, 12))
-        of = f"/{frame['max_steps']}" if frame.get("max_steps") else ""
-        img = title.render(f"step {frame.get('step', 0)}{of}", True, INK)
-        surf.blit(img, (PLOT.right - img.get_width(), 12))
+        self._header(frame, PLOT.right)
+        body = self._font("body")
         self._plot(surf, frame)
         self._strip(surf, frame)
         img = body.render("x", True, INK)

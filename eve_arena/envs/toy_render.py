@@ -21,7 +21,6 @@ from eve_arena.envs.frame_renderer import FrameRenderer  # noqa: E402
 from eve_arena.envs.scoreboard import FAINT_INK, INK, draw_scoreboard, fmt_number, palette_colour  # noqa: E402
 
 WIDTH, HEIGHT = 860, 480
-BACKGROUND = (255, 255, 255)
 GRID = (232, 232, 232)
 AXIS = (150, 150, 150)
 POINT = (70, 70, 70)
@@ -63,7 +62,6 @@ class ToyRenderer(FrameRenderer):
 
     def _paint(self, frame: dict) -> None:
         surf = self._canvas.surface
-        surf.fill(BACKGROUND)
         x = np.asarray(frame.get("x", ()), dtype=np.float64).ravel()
         y = frame.get("y")
         y = None if y is None else np.asarray(y, dtype=np.float64).ravel()
@@ -74,11 +72,7 @@ class ToyRenderer(FrameRenderer):
         ranked = sorted(agents, key=lambda a: (_finite_or_inf(cum.get(a)), order[a]))
         invalid = {a for a, p in preds.items() if not np.isfinite(p).all()}
 
-        title_font = self._font("title")
-        surf.blit(title_font.render(str(frame.get("title", "")), True, INK), (16, 12))
-        of = f"/{frame['max_steps']}" if frame.get("max_steps") else ""
-        step_img = title_font.render(f"step {frame.get('step', 0)}{of}", True, INK)
-        surf.blit(step_img, (WIDTH - 16 - step_img.get_width(), 12))
+        self._header(frame, WIDTH - 16)
 
         plot = pygame.Rect(66, 50, WIDTH - PANEL_W - 66 - 28, HEIGHT - 50 - 46)
         self._plot(surf, plot, x, y, preds, ranked)
