@@ -45,6 +45,7 @@ from eve_arena.arena import generation_rngs
 from eve_arena.challenge_heldout import MNIST_CHALLENGE, TOY_CHALLENGE, champion_scores, scored_role
 from eve_arena.config import ArenaConfig, _check_device, _check_fields
 from eve_arena.envs import ENV_DEFAULTS, make_env
+from eve_arena.envs.plugins import zero_actions
 from eve_arena.envs.world import shape_of
 from eve_arena.errors import UserError
 from eve_arena.founders import fresh_genomes
@@ -147,21 +148,23 @@ class CoevolutionConfig:
             raise UserError(f"{self.world} has the roles {', '.join(roles)}; give one population for each (got {', '.join(self.roles) or 'none'})")
         check_role_spaces(env, roles, self.world)
         sizes = seat_sizes(env, self.env_kwargs)
-        seated_by_settings = not sizes
+        centered = {}
         for name, members in roles.items():
             role = self.roles[name]
             _positive_int(f"the {name} population", role.population)
-            if seated_by_settings and len(members) > role.population:
+            if not sizes and len(members) > role.population:
                 raise UserError(f"a match of {self.world} seats {len(members)} {name} agents, more than the {name} population of {role.population}; raise the population, or seat fewer")
             inputs, outputs = role_widths(env, members[0])
             if (role.genome.target[0], role.genome.target[-1]) != (inputs, outputs):
                 raise UserError(f"a {name}'s net must take {inputs} inputs and give {outputs} outputs in this world; its genome's target is {role.genome.target}")
+            strategy = role.make_strategy()
             try:  # the strategy's own checks of its settings against this population, before any work
-                role.make_strategy().init(torch.zeros(role.population, role.genome.genome_size))
+                strategy.init(torch.zeros(role.population, role.genome.genome_size))
             except UserError as exc:
                 raise UserError(f"the {name} strategy: {exc}") from None
+            centered[name] = hasattr(strategy, "center")  # a search distribution's center plays too
         if sizes:  # every player seated: the world as the largest generation builds it
-            seats = {sizes[name]: self.roles[name].population + self.hall_of_fame + hasattr(self.roles[name].make_strategy(), "center") for name in roles}
+            seats = {sizes[name]: self.roles[name].population + self.hall_of_fame + centered[name] for name in roles}
             try:
                 self.make_env(**seats).close()
             except UserError as exc:
@@ -249,6 +252,7 @@ class Coevolution:
         self.env = config.make_env()
         self.layout = Layout.of(self.env)
         self.roles = self.layout.roles
+        self.scored = scored_role(config.world) or next(iter(self.roles))  # whose champion is `champion`
         # A world that sizes its roles' seats, not sized by the settings, seats every player in one match a round.
         self.sizes = seat_sizes(self.env, config.env_kwargs)
         self._sized: dict[tuple, Layout] = {}
@@ -266,7 +270,7 @@ class Coevolution:
     @property
     def champion(self) -> torch.Tensor:
         """The scored role's champion (the solvers', in a challenge world), else the first role's."""
-        return self.champions[scored_role(self.config.world) or next(iter(self.roles))]
+        return self.champions[self.scored]
 
     def step(self) -> dict:
         """One generation: ask every role, play, rate each role, pick champions, tell every strategy."""
@@ -293,7 +297,7 @@ class Coevolution:
             metrics.update(_info_medians(role, infos.get(role, {})))
         for role in self.roles:
             self.states[role] = self.strategies[role].tell(self.states[role], torch.from_numpy(fitness[role]), generator)
-        metrics.update({f"champion/{k}": v for k, v in champion_scores(cfg.world, cfg.env_kwargs, self.specs[scored_role(cfg.world) or next(iter(self.roles))], self.champion, cfg.device).items()})
+        metrics.update({f"champion/{k}": v for k, v in champion_scores(cfg.world, cfg.env_kwargs, self.specs[self.scored], self.champion, cfg.device).items()})
         if self._ladder_due(self.generation):
             metrics.update(self._climb_ladders())
         self.generation += 1
@@ -437,7 +441,7 @@ def _info_keys(env, roles: dict[str, list[str]]) -> dict[str, set[str]]:
     role reports is no measure of another (the match sums it as 0 there)."""
     where = getattr(env, "metadata", {}).get("name", "the world")
     _world_call(env.reset, f"{where}: reset()", seed=0)
-    _, _, _, _, infos = _world_call(env.step, f"{where}: a step of zero actions", {agent: np.zeros(env.action_space(agent).shape, env.action_space(agent).dtype) for agent in env.agents})
+    _, _, _, _, infos = _world_call(env.step, f"{where}: a step of zero actions", zero_actions(env, env.agents))
     return {role: {key for agent in members for key, value in infos.get(agent, {}).items() if numeric(value)} for role, members in roles.items()}
 
 

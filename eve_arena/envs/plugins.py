@@ -117,8 +117,7 @@ def check_contract(env, env_id: str) -> None:
     _check_keys(observations, live, f"{where}: reset()'s observations")
     for agent in live:
         _check_observation(env.observation_space(agent), observations[agent], f"{where}: the observation of {agent!r}")
-    actions = {agent: np.zeros(env.action_space(agent).shape, env.action_space(agent).dtype) for agent in live}
-    result = env.step(actions)
+    result = env.step(zero_actions(env, live))
     if not (isinstance(result, tuple) and len(result) == 5 and all(isinstance(part, dict) for part in result)):
         raise UserError(f"{where}: step() must return (observations, rewards, terminations, truncations, infos), five dicts keyed by agent; got {_describe(result)}")
     _, rewards, terminations, truncations, infos = result
@@ -127,6 +126,11 @@ def check_contract(env, env_id: str) -> None:
     for agent, reward in rewards.items():
         if not isinstance(reward, (int, float, np.integer, np.floating)) or isinstance(reward, bool) or not np.isfinite(reward):
             raise UserError(f"{where}: the reward of {agent!r} for a valid action is {reward!r}; rewards must be finite numbers (the tournament ranks agents by them)")
+
+
+def zero_actions(env, agents: list[str]) -> dict:
+    """An all-zero action for each of ``agents``, in its space's shape and dtype: a probe step."""
+    return {agent: np.zeros(env.action_space(agent).shape, env.action_space(agent).dtype) for agent in agents}
 
 
 def _check_one_role(env, agents: list, where: str) -> None:
