@@ -19,6 +19,7 @@ import torch
 
 from eve_arena.agents.genome_agent import GenomeTeam
 from eve_arena.envs import world
+from eve_arena.envs.challenge import ChallengeWorld
 from eve_arena.envs.supervised import SupervisedArenaEnv
 from eve_arena.errors import UserError, warn
 from eve_arena.evaluator import RandomAgent
@@ -128,11 +129,12 @@ def render_run(run_dir: Path, frames_dir: Path | None = None, gif: Path | None =
     ladder = [_ladder_rating(arena, g, state) for g in genomes]
 
     mode = "rgb_array" if headless else "human"
-    env = _world_to_draw(config, arena, len(genomes) + fillers, mode)
+    size = len(genomes) + fillers
+    env = _world_to_draw(lambda **extra: world.build(config.env, config.env_kwargs, size, arena.fixed_seats, **extra), config.env, mode)
     seats = list(env.possible_agents)
     labels = dict(zip(seats, names + ["random"] * fillers))
     ratings = dict(zip(seats, ladder + [None] * fillers))
-    own = isinstance(getattr(env, "unwrapped", env), SupervisedArenaEnv) if getattr(env, "render_mode", None) == mode else None
+    own = _own_scoreboard(env, mode)
     drawer = _Drawer(env, labels, ratings, mode, own)
     recorder = _Recorder(env, drawer)
     roster = [GenomeTeam(config.genome, genomes, name="champion and hall of fame", device=config.device)] + ([RandomAgent(fillers, seed)] if fillers else [])
@@ -161,8 +163,7 @@ def render_coevolution(run_dir: Path, frames_dir: Path | None = None, gif: Path 
     if headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     mode = "rgb_array" if headless else "human"
-    probe = config.make_env()
-    env = config.make_env(render_mode=mode) if mode in probe.metadata.get("render_modes", ()) else probe
+    env = _world_to_draw(config.make_env, config.world, mode)
     latest: dict = {}
     for row in read_metrics(run_dir):  # each role's champion's newest ladder rating
         latest.update({k: v for k, v in row.items() if k.endswith("/ladder_rating")})
@@ -175,8 +176,7 @@ def render_coevolution(run_dir: Path, frames_dir: Path | None = None, gif: Path 
         rating = latest.get(f"{role}/ladder_rating")
         for agent, (name, _) in zip(members, dealt):
             labels[agent], ratings[agent] = f"{role} {name}", (float(rating) if name == "champion" and rating is not None else None)
-    # Our worlds draw their own scoreboard; another's frame is shown beside ours; none: the generic view.
-    own = type(env).__module__.startswith("eve_arena.") if getattr(env, "render_mode", None) == mode else None
+    own = _own_scoreboard(env, mode)
     drawer = _Drawer(env, labels, ratings, mode, own)
     recorder = _Recorder(env, drawer)
     for episode in range(episodes):
@@ -193,15 +193,23 @@ def _ladder_rating(arena, genome: torch.Tensor, state) -> float:
     return record["metrics"]["ladder/rating"]
 
 
-def _world_to_draw(config, arena, seats: int, mode: str):
-    """The world built to render ``mode`` if it says it can, else without a renderer."""
-    env = world.build(config.env, config.env_kwargs, seats, arena.fixed_seats)
+def _world_to_draw(build, name: str, mode: str):
+    """The world ``build(**extra)`` makes, built to render ``mode`` if it says it can, else without a renderer."""
+    env = build()
     if mode in env.metadata.get("render_modes", ()):
         try:
-            return world.build(config.env, config.env_kwargs, seats, arena.fixed_seats, render_mode=mode)
+            return build(render_mode=mode)
         except Exception as exc:
-            warn(f"{config.env} with render_mode={mode!r} failed to build ({type(exc).__name__}: {exc}); drawing the generic view instead")
+            warn(f"{name} with render_mode={mode!r} failed to build ({type(exc).__name__}: {exc}); drawing the generic view instead")
     return env
+
+
+def _own_scoreboard(env, mode: str) -> bool | None:
+    """Whether the world draws its own scoreboard (ours do); None when it is not drawing ``mode``
+    at all (the generic view); False when its frame is shown beside ours."""
+    if getattr(env, "render_mode", None) != mode:
+        return None
+    return isinstance(getattr(env, "unwrapped", env), (SupervisedArenaEnv, ChallengeWorld))
 
 
 def _write_frames(frames: list[np.ndarray], frames_dir: Path | None, gif: Path | None, fps: int) -> list[Path]:
