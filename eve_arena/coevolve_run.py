@@ -48,7 +48,7 @@ def start(config: CoevolutionConfig, run_dir: Path) -> None:
     check_new_run_dir(run_dir)
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / CONFIG_FILE).write_text(json.dumps({**config.to_dict(), "provenance": provenance.collect()}, indent=2) + "\n")
+        _write_config(run_dir, config, provenance.collect())
     except OSError as exc:
         raise UserError(f"cannot write the run directory {run_dir}: {exc.strerror or exc}; choose another --out") from exc
 
@@ -64,7 +64,7 @@ def run_coevolution(run_dir: Path, generations: int | None = None, progress: boo
         saved = checkpoint.list_checkpoints(run_dir / CHECKPOINT_DIR)
         run = Coevolution.resume(config, run_dir / CHECKPOINT_DIR) if saved else Coevolution(config)
         if generations is not None:
-            (run_dir / CONFIG_FILE).write_text(json.dumps({**config.to_dict(), "provenance": json.loads((run_dir / CONFIG_FILE).read_text()).get("provenance")}, indent=2) + "\n")
+            _write_config(run_dir, config, json.loads((run_dir / CONFIG_FILE).read_text()).get("provenance"))
         truncate_rows(run_dir, run.generation)
         bar = tqdm(total=config.generations, initial=run.generation, disable=not progress, unit="gen", dynamic_ncols=True)
         done_here, shown = 0, {}
@@ -77,7 +77,7 @@ def run_coevolution(run_dir: Path, generations: int | None = None, progress: boo
                 if run.generation % config.checkpoint_every == 0 or run.generation == config.generations:
                     run.save(run_dir / CHECKPOINT_DIR)
                 bar.update(1)
-                shown.update({k: v for k, v in metrics.items() if k.endswith("ladder_rating") or k.startswith("champion/")})
+                shown.update(_progress(metrics))
                 bar.set_postfix({k.replace("champion/", ""): f"{v:.4g}" if math.isfinite(v) else str(v) for k, v in shown.items()}, refresh=False)
         bar.close()
         if run.generation >= config.generations:
@@ -86,6 +86,16 @@ def run_coevolution(run_dir: Path, generations: int | None = None, progress: boo
 
             plot_coevolution(read_metrics(run_dir), list(run.roles), run_dir / "plots" / "progress.png")
     return run
+
+
+def _write_config(run_dir: Path, config: CoevolutionConfig, made_by: dict | None) -> None:
+    """``config.json``: the settings, and what made the run (``provenance``)."""
+    (run_dir / CONFIG_FILE).write_text(json.dumps({**config.to_dict(), "provenance": made_by}, indent=2) + "\n")
+
+
+def _progress(metrics: dict) -> dict:
+    """The figures that show a co-evolution's progress: every ladder rating and champion score."""
+    return {k: v for k, v in metrics.items() if k.endswith("/ladder_rating") or k.startswith("champion/")}
 
 
 def champion_file(role: str) -> str:
@@ -108,5 +118,5 @@ def summary(run_dir: Path) -> str:
     """The last value of every ladder rating and champion score in the run's metrics."""
     last: dict = {}
     for row in read_metrics(run_dir):
-        last.update({k: v for k, v in row.items() if k.endswith("ladder_rating") or k.startswith("champion/")})
+        last.update(_progress(row))
     return ", ".join(f"{k.replace('champion/', 'champion ').replace('/', ' ')} {v:.4g}" for k, v in last.items())
