@@ -3,14 +3,39 @@ reward, drawing on demand, and the end of a step."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pettingzoo import ParallelEnv
+
+from eve_arena.errors import UserError
 
 INVALID_CHALLENGE = -1.0
 """A challenger's reward for a NaN or inf action: below any valid challenger's."""
 
 
 REGRETS = ("ratio", "bounded")
+
+
+def check_counts(**counts) -> None:
+    """Each of ``counts`` (seats, batch size, steps) a positive integer, or one line naming it."""
+    for arg, value in counts.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise UserError(f"{arg} must be a positive integer, got {value!r}")
+
+
+def check_regret(regret: str) -> None:
+    if regret not in REGRETS:
+        raise UserError(f"regret must be {' or '.join(map(repr, REGRETS))}, got {regret!r}")
+
+
+def share_sizes(batch_size: int, base_fraction: float, num_challengers: int, unit: str) -> np.ndarray:
+    """``(m + 1,)`` the batch's shares: the base share first (``base_fraction`` of the batch, at
+    least one ``unit``), then one near-equal block for each challenger, which must hold one at least."""
+    base = max(1, round(base_fraction * batch_size))
+    if batch_size - base < num_challengers:
+        raise UserError(f"batch_size {batch_size} with base_fraction {base_fraction:g} leaves {batch_size - base} {unit} for {num_challengers} challengers; give a batch of at least {math.ceil(num_challengers / (1 - base_fraction)) + 1}")
+    return np.concatenate([[base], np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int))])
 
 
 def challenge_rewards(share_losses: np.ndarray, base_losses: np.ndarray, noise: float, reach: float, regret: str = "ratio") -> tuple[np.ndarray, np.ndarray]:

@@ -83,7 +83,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from eve_arena.envs.challenge import INVALID_CHALLENGE, REGRETS, ChallengeWorld, challenge_rewards
+from eve_arena.envs.challenge import INVALID_CHALLENGE, ChallengeWorld, challenge_rewards, check_counts, check_regret, share_sizes
 from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_losses
 from eve_arena.envs.supervised import steps_from_cycles
 from eve_arena.errors import UserError
@@ -184,13 +184,9 @@ class MNISTChallengeEnv(ChallengeWorld):
 
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, batch_size: int = 64, max_steps: int = 4, base_fraction: float = 0.5, max_rotation: float = 30.0,
                  max_shift: float = 3.0, max_noise: float = 0.5, reach: float = 4.0, data_dir=None, train_limit: int | None = None, render_mode: str | None = None, regret: str = "ratio"):
-        for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise UserError(f"{arg} must be a positive integer, got {value!r}")
+        check_counts(num_solvers=num_solvers, num_challengers=num_challengers, batch_size=batch_size, max_steps=max_steps)
         _check_number("base_fraction", base_fraction, 0.0, 1.0, "()")
-        base = max(1, round(base_fraction * batch_size))
-        if batch_size - base < num_challengers:
-            raise UserError(f"batch_size {batch_size} with base_fraction {base_fraction:g} leaves {batch_size - base} images for {num_challengers} challengers; give a batch of at least {math.ceil(num_challengers / (1 - base_fraction)) + 1}")
+        sizes = share_sizes(batch_size, base_fraction, num_challengers, "images")
         for arg, value, high in (("max_rotation", max_rotation, 180.0), ("max_shift", max_shift, SIDE / 2), ("max_noise", max_noise, math.inf)):
             _check_number(arg, value, 0.0, high)
         _check_number("reach", reach, 0.0, open_ends="(]")
@@ -202,12 +198,11 @@ class MNISTChallengeEnv(ChallengeWorld):
         self._class_count = np.bincount(train_y, minlength=10)
         self._class_start = np.concatenate([[0], np.cumsum(self._class_count)[:-1]])
         self.batch_size, self.max_steps, self.reach = int(batch_size), int(max_steps), float(reach)
-        if regret not in REGRETS:
-            raise UserError(f"regret must be {' or '.join(map(repr, REGRETS))}, got {regret!r}")
+        check_regret(regret)
         self.regret = regret
         self._seat(num_solvers, num_challengers, render_mode)
         # Share j + 1 belongs to challenger j, share 0 is the base share; each is one block of the batch.
-        self._share_sizes = np.concatenate([[base], np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int))])
+        self._share_sizes = sizes
         self._share_of = np.repeat(np.arange(num_challengers + 1), self._share_sizes)
         images = spaces.Box(-np.inf, np.inf, (self.batch_size, SIDE * SIDE), np.float32)
         self._solver_observation = spaces.Dict({"x": images, "prev_x": images, "prev_y": self.task.target_space(self.batch_size)})

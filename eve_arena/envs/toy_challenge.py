@@ -76,7 +76,7 @@ import math
 import numpy as np
 from gymnasium import spaces
 
-from eve_arena.envs.challenge import INVALID_CHALLENGE, REGRETS, ChallengeWorld, challenge_rewards
+from eve_arena.envs.challenge import INVALID_CHALLENGE, ChallengeWorld, challenge_rewards, check_counts, check_regret, share_sizes
 from eve_arena.envs.scoring import check_action, competitive_rewards, penalised_losses
 from eve_arena.errors import UserError
 from eve_arena.tasks import ToyTask
@@ -89,14 +89,10 @@ class ToyChallengeEnv(ChallengeWorld):
     def __init__(self, num_solvers: int = 4, num_challengers: int = 2, task: str = "quadratic", batch_size: int = 64, max_steps: int = 4, noise: float = 0.1,
                  x_bound: float = 4.0, reach: float = 4.0, base_fraction: float = 0.5, render_mode: str | None = None, min_spread: float = MIN_SPREAD,
                  solver_score: str = "mse", regret: str = "ratio"):
-        for arg, value in (("num_solvers", num_solvers), ("num_challengers", num_challengers), ("batch_size", batch_size), ("max_steps", max_steps)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise UserError(f"{arg} must be a positive integer, got {value!r}")
+        check_counts(num_solvers=num_solvers, num_challengers=num_challengers, batch_size=batch_size, max_steps=max_steps)
         if not isinstance(base_fraction, (int, float)) or isinstance(base_fraction, bool) or not 0 < base_fraction < 1:
             raise UserError(f"base_fraction must be a number in (0, 1), got {base_fraction!r}")
-        base = max(1, round(base_fraction * batch_size))
-        if batch_size - base < num_challengers:
-            raise UserError(f"batch_size {batch_size} with base_fraction {base_fraction:g} leaves {batch_size - base} inputs for {num_challengers} challengers; give a batch of at least {math.ceil(num_challengers / (1 - base_fraction)) + 1}")
+        sizes = share_sizes(batch_size, base_fraction, num_challengers, "inputs")
         for arg, value in (("x_bound", x_bound), ("reach", reach)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < math.inf:
                 raise UserError(f"{arg} must be a positive number, got {value!r}")
@@ -109,12 +105,11 @@ class ToyChallengeEnv(ChallengeWorld):
         self.task = ToyTask(task, noise)
         self.solver_score, self.min_spread = solver_score, float(min_spread)
         self.batch_size, self.max_steps, self.x_bound, self.reach = int(batch_size), int(max_steps), float(x_bound), float(reach)
-        if regret not in REGRETS:
-            raise UserError(f"regret must be {' or '.join(map(repr, REGRETS))}, got {regret!r}")
+        check_regret(regret)
         self.regret = regret
         self._seat(num_solvers, num_challengers, render_mode)
         # Share j + 1 belongs to challenger j; share 0 is the base share.
-        self._share_of = np.concatenate([np.zeros(base, int), np.repeat(np.arange(1, num_challengers + 1), np.diff(np.linspace(0, batch_size - base, num_challengers + 1).astype(int)))])
+        self._share_of = np.repeat(np.arange(num_challengers + 1), sizes)
         inputs = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
         self._solver_observation = spaces.Dict({"x": inputs, "prev_x": inputs, "prev_y": self.task.target_space(self.batch_size)})
         self._solver_action = spaces.Box(-np.inf, np.inf, (self.batch_size,), np.float32)
