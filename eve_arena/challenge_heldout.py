@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from eve_arena.envs import MNIST_CHALLENGE, TOY_CHALLENGE
 from eve_arena.genome import GenomeSpec
 from eve_arena.tasks import MNISTTask, ToyTask
 from eve_arena.train import heldout_scores
 
-TOY_CHALLENGE = "eve_arena/toy_challenge-v0"
-MNIST_CHALLENGE = "eve_arena/mnist_challenge-v0"
 
 
 @dataclass(frozen=True)

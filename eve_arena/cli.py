@@ -212,7 +212,7 @@ def _role_value(convert, what: str):
 
 
 def _coevolve_arguments(c) -> None:
-    from eve_arena.challenge_heldout import TOY_CHALLENGE
+    from eve_arena.envs import TOY_CHALLENGE  # not the co-evolution modules: building the parser must stay cheap
 
     c.add_argument("--out", type=_directory, help="the run's directory (new or empty)")
     c.add_argument("--world", default=TOY_CHALLENGE, help=f"a world with roles: a registered id or module:Name (default {TOY_CHALLENGE})")

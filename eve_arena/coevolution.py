@@ -42,9 +42,9 @@ import torch
 from eve_arena import checkpoint, ladder, ratings, role_ladder
 from eve_arena.agents.genome_agent import GenomeTeam, develop_nets
 from eve_arena.arena import generation_rngs
-from eve_arena.challenge_heldout import MNIST_CHALLENGE, TOY_CHALLENGE, champion_scores, scored_role
+from eve_arena.challenge_heldout import champion_scores, scored_role
 from eve_arena.config import ArenaConfig, _check_device, _check_fields
-from eve_arena.envs import ENV_DEFAULTS, make_env
+from eve_arena.envs import ENV_DEFAULTS, MNIST_CHALLENGE, TOY_CHALLENGE, make_env
 from eve_arena.envs.plugins import zero_actions
 from eve_arena.envs.world import shape_of
 from eve_arena.errors import UserError

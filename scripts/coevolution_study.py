@@ -54,7 +54,8 @@ def arm_name(reach: float | None) -> str:
 def runners(world: str, reach: float | None, seed: int, data_dir: str | None, env: dict, settings: dict):
     """``(step, champion, genome spec, {"original": task, "wide": task})`` of one arm."""
     from eve_arena.arena import Arena
-    from eve_arena.challenge_heldout import MNIST_CHALLENGE, mnist_tasks, toy_tasks
+    from eve_arena.challenge_heldout import mnist_tasks, toy_tasks
+    from eve_arena.envs import MNIST_CHALLENGE
     from eve_arena.coevolution import TOY_WORLD_KWARGS, Coevolution, CoevolutionConfig
     from eve_arena.config import ArenaConfig
 

@@ -61,9 +61,11 @@ for _id in _OURS:
     ENV_DEFAULTS.setdefault(_id, _TOY_RUN)
 
 # Worlds with roles, one population each: `eve-arena coevolve` runs them, never a tournament.
+TOY_CHALLENGE = f"{NAMESPACE}/toy_challenge-v0"
+MNIST_CHALLENGE = f"{NAMESPACE}/mnist_challenge-v0"
 WITH_ROLES = {
-    f"{NAMESPACE}/toy_challenge-v0": ("eve_arena.envs.toy_challenge:parallel_env", {}, "solvers answer the toy task where challengers choose the inputs (two roles)"),
-    f"{NAMESPACE}/mnist_challenge-v0": ("eve_arena.envs.mnist_challenge:parallel_env", {}, "solvers classify MNIST digits that challengers pick and transform (two roles)"),
+    TOY_CHALLENGE: ("eve_arena.envs.toy_challenge:parallel_env", {}, "solvers answer the toy task where challengers choose the inputs (two roles)"),
+    MNIST_CHALLENGE: ("eve_arena.envs.mnist_challenge:parallel_env", {}, "solvers classify MNIST digits that challengers pick and transform (two roles)"),
 }
 
 for _id, (_entry, _kwargs, _doc) in (_OURS | WITH_ROLES).items():
